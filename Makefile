@@ -1,0 +1,31 @@
+# Patuh: `make demo` runs the main job on bundled demo sites; `make test` runs the whole suite.
+# Both create .venv and install everything they need (Python packages; Chromium from apt when missing).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint venv clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python demo/run_demo.py
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy crawler spiders checks storage
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy crawler spiders checks storage
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache

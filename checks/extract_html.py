@@ -1,0 +1,315 @@
+"""HTML (plain or rendered) to `Document`: text blocks under their headings, tables, links, images.
+
+lxml does the parsing (a fraction of BeautifulSoup's cost, see STACK.md). The walk keeps one heading
+stack per page region, so a footer widget's title never governs main content. Hidden content is
+kept on purpose: accordions, tabs and dialogs count as published (indicators.yaml, general.forms).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urldefrag, urljoin
+
+import lxml.html
+from lxml import etree
+
+from checks.document import Block, Document, Link, Table
+
+MAX_CHARS = 2_000_000  # hostile pages: never parse more than this many characters
+MAX_BLOCKS = 20_000
+MAX_LINKS = 5_000
+
+SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "head", "select"}
+BLOCK_TAGS = {
+    "p", "div", "li", "dt", "dd", "pre", "blockquote", "address", "section", "article", "main", "aside",
+    "header", "footer", "nav", "form", "fieldset", "legend", "figure", "figcaption", "ul", "ol", "dl",
+    "body", "summary", "details", "label", "center", "caption", "tbody",
+}
+HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+PSEUDO_HEADING_LEVEL = 7  # a short paragraph that is bold all through, or a <summary>
+DT_LEVEL = 8
+
+_REGION_BY_TAG = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside"}
+_REGION_BY_ROLE = {"navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside"}
+_REGION_BY_CLASS = [
+    (re.compile(r"(^|[\s_-])(footer|colophon|site-info|copyright)([\s_-]|$)", re.I), "footer"),
+    (re.compile(r"(^|[\s_-])(navbar|nav|menu|navigation|breadcrumbs?|dropdown-menu|sub-menu)([\s_-]|$)", re.I), "nav"),
+    (re.compile(r"(^|[\s_-])(sidebar|widget-area|secondary)([\s_-]|$)", re.I), "aside"),
+    (re.compile(r"(^|[\s_-])(masthead|site-header|topbar|top-bar)([\s_-]|$)", re.I), "header"),
+]
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_NL = re.compile(r"\s*\n\s*")
+
+
+def clean(text: str) -> str:
+    """Collapse runs of spaces, keep single line breaks."""
+    text = _WS.sub(" ", text)
+    return _NL.sub("\n", text).strip()
+
+
+def _region_of(el: etree._Element, inherited: str) -> str:
+    if inherited in ("footer", "nav"):
+        return inherited
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in _REGION_BY_TAG and not (tag == "header" and inherited != "main"):
+        # an <article>'s own <header> is part of the content, not the site header
+        if tag != "header" or el.getparent() is None or el.getparent().tag not in ("article", "main", "section"):
+            return _REGION_BY_TAG[tag]
+    role = (el.get("role") or "").lower()
+    if role in _REGION_BY_ROLE:
+        return _REGION_BY_ROLE[role]
+    marker = f"{el.get('id') or ''} {el.get('class') or ''}"
+    if marker.strip():
+        for pattern, region in _REGION_BY_CLASS:
+            if pattern.search(marker):
+                return region
+    return inherited
+
+
+class _Walker:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.blocks: list[Block] = []
+        self.tables: list[Table] = []
+        self.links: list[Link] = []
+        self.images: list[Link] = []
+        self.stacks: dict[str, list[tuple[int, str]]] = {}
+        self.buf: list[str] = []
+        self.buf_tag = "p"
+        self.bold_only = True
+        self.buf_region = "main"
+
+    def headings(self, region: str) -> tuple[str, ...]:
+        return tuple(text for _, text in self.stacks.get(region, []))
+
+    def push_heading(self, region: str, level: int, text: str) -> None:
+        stack = self.stacks.setdefault(region, [])
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, text[:200]))
+
+    def emit(self, text: str, tag: str, region: str) -> None:
+        text = clean(text)
+        if not text or len(self.blocks) >= MAX_BLOCKS:
+            return
+        heads = self.headings(region)
+        locator = f"bagian: {heads[-1]}" if heads else ""
+        self.blocks.append(Block(text=text[:5000], tag=tag, headings=heads, region=region, locator=locator))
+
+    def flush(self) -> None:
+        if not self.buf:
+            return
+        text = clean("".join(self.buf))
+        self.buf = []
+        if not text:
+            return
+        if self.bold_only and len(text) <= 80 and self.buf_tag in ("p", "div", "summary"):
+            self.push_heading(self.buf_region, PSEUDO_HEADING_LEVEL, text.rstrip(":"))
+            self.emit(text, "h7", self.buf_region)
+            return
+        tag = self.buf_tag
+        self.emit(text, tag, self.buf_region)
+        if tag == "dt":
+            self.push_heading(self.buf_region, DT_LEVEL, text.rstrip(":"))
+
+    def add_text(self, text: str | None, bold: bool, region: str) -> None:
+        if not text:
+            return
+        if text.strip():
+            if not bold:
+                self.bold_only = False
+            if not self.buf:
+                self.buf_region = region
+        self.buf.append(text)
+
+    def start_block(self, tag: str, region: str) -> None:
+        self.flush()
+        self.buf_tag = tag
+        self.bold_only = True
+        self.buf_region = region
+
+    def walk(self, el: etree._Element, region: str, bold: bool = False) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            return
+        tag = tag.lower()
+        if tag in SKIP_TAGS:
+            return
+        if el.get("hidden") is not None and tag not in ("details", "div", "section"):
+            return
+        region = _region_of(el, region)
+        if tag in HEADING_LEVEL:
+            self.flush()
+            text = clean(el.text_content())
+            if text:
+                self.push_heading(region, HEADING_LEVEL[tag], text)
+                self.emit(text, tag, region)
+            self._collect_links(el, region)
+            return
+        if tag == "table" and not _is_layout_table(el):
+            self.flush()
+            self._table(el, region)
+            return
+        if tag == "br":
+            self.buf.append("\n")
+            return
+        if tag == "img":
+            self._image(el, region)
+        elif tag == "a":
+            self._link(el, region)
+        if tag == "dt":
+            # a new term closes the previous term's scope
+            stack = self.stacks.get(region, [])
+            while stack and stack[-1][0] >= DT_LEVEL:
+                stack.pop()
+        if tag == "summary":
+            self.start_block("summary", region)
+            self.add_text(el.text, True, region)
+            for child in el:
+                self.walk(child, region, True)
+                self.add_text(child.tail, True, region)
+            self.flush()
+            return
+        is_block = tag in BLOCK_TAGS or tag in ("tr", "td", "th")
+        if is_block:
+            self.start_block(tag, region)
+        inner_bold = bold or tag in ("strong", "b")
+        self.add_text(el.text, inner_bold, region)
+        for child in el:
+            self.walk(child, region, inner_bold)
+            self.add_text(child.tail, inner_bold, region)
+        if is_block:
+            self.flush()
+            if tag in ("details", "dl"):
+                stack = self.stacks.get(region, [])
+                while stack and stack[-1][0] >= PSEUDO_HEADING_LEVEL:
+                    stack.pop()
+
+    def _collect_links(self, el: etree._Element, region: str) -> None:
+        for a in el.iter("a"):
+            self._link(a, region)
+
+    def _link(self, el: etree._Element, region: str) -> None:
+        href = (el.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "#")) or len(self.links) >= MAX_LINKS:
+            return
+        text = clean(el.text_content())
+        if not text:
+            for img in el.iter("img"):
+                text = clean(img.get("alt") or img.get("title") or "")
+                if text:
+                    break
+        text = text or clean(el.get("title") or el.get("aria-label") or "")
+        try:
+            absolute = urldefrag(urljoin(self.url, href))[0]
+        except ValueError:
+            return
+        self.links.append(Link(url=absolute, text=text[:300], region=region))
+
+    def _image(self, el: etree._Element, region: str) -> None:
+        src = (el.get("src") or el.get("data-src") or "").strip()
+        if not src or src.startswith("data:") or len(self.images) >= MAX_LINKS:
+            return
+        try:
+            absolute = urljoin(self.url, src)
+        except ValueError:
+            return
+        alt = clean(el.get("alt") or el.get("title") or "")
+        self.images.append(Link(url=absolute, text=alt[:300], region=region))
+
+    def _table(self, el: etree._Element, region: str) -> None:
+        rows: list[list[str]] = []
+        for tr in el.iter("tr"):
+            cells = [_cell_text(td) for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
+            if any(cells):
+                rows.append(cells)
+        self._collect_links(el, region)
+        for img in el.iter("img"):
+            self._image(img, region)
+        if not rows:
+            return
+        heads = self.headings(region)
+        locator = f"tabel di bagian: {heads[-1]}" if heads else "tabel"
+        self.tables.append(Table(rows=rows[:500], headings=heads, region=region, locator=locator))
+        for cells in rows[:500]:
+            self.emit(" | ".join(c for c in cells if c), "tr", region)
+
+
+def _is_layout_table(table: etree._Element) -> bool:
+    """Old sites lay whole pages out with tables; those are containers, not data."""
+    if table.find(".//table") is not None:
+        return True
+    return any(isinstance(c.tag, str) and c.tag in HEADING_LEVEL for c in table.iter())
+
+
+_CELL_BREAKS = {"li", "p", "br", "div", "tr", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _cell_text(cell: etree._Element) -> str:
+    """Text of a table cell with its lists and paragraphs kept on separate lines."""
+    parts: list[str] = []
+
+    def walk(el: etree._Element) -> None:
+        if not isinstance(el.tag, str) or el.tag in SKIP_TAGS:
+            return
+        if el.tag in _CELL_BREAKS:
+            parts.append("\n")
+        parts.append(el.text or "")
+        for child in el:
+            walk(child)
+            parts.append(child.tail or "")
+        if el.tag in _CELL_BREAKS:
+            parts.append("\n")
+
+    walk(cell)
+    return clean("".join(parts))
+
+
+def extract_html(url: str, html: str, kind: str = "html") -> Document:
+    """Build a Document from decoded HTML. `url` is the final URL (after redirects)."""
+    html = html[:MAX_CHARS]
+    if not html.strip():
+        return Document(url=url, kind=kind)
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return Document(url=url, kind=kind)
+    base = root.find(".//base")
+    base_url = url
+    if base is not None and base.get("href"):
+        base_url = urljoin(url, base.get("href"))
+    title_el = root.find(".//title")
+    title = clean(title_el.text_content()) if title_el is not None else ""
+    walker = _Walker(base_url)
+    body = root.find("body")
+    walker.walk(body if body is not None else root, "main")
+    walker.flush()
+    for img in walker.images:
+        if img.text:
+            walker.blocks.append(Block(text=img.text, tag="img", region=img.region, locator="teks alternatif gambar"))
+    lang = (root.get("lang") or "").lower()
+    refresh = root.xpath("//meta[translate(@http-equiv,'REFSH','refsh')='refresh']/@content")
+    meta: dict[str, object] = {}
+    if refresh:
+        match = re.search(r"url\s*=\s*['\"]?([^'\">\s]+)", str(refresh[0]), re.I)
+        if match:
+            meta["refresh"] = urljoin(base_url, match.group(1))
+    frames = [urljoin(base_url, s) for s in root.xpath("//iframe/@src|//frame/@src|//embed/@src|//object/@data")]
+    if frames:
+        meta["frames"] = frames[:50]
+    forms = []
+    for form in root.iter("form"):
+        inputs = [i for i in form.iter("input", "textarea", "select")
+                  if (i.get("type") or "text").lower() not in ("hidden", "submit", "button", "search")]
+        is_search = (form.get("role") or "") == "search" or any(
+            (i.get("type") or "") == "search" or (i.get("name") or "") in ("s", "q") for i in form.iter("input"))
+        if not is_search:
+            forms.append({"fields": len(inputs), "text": any(i.tag == "textarea" for i in inputs)})
+    if forms:
+        meta["forms"] = forms[:20]
+    scripts = root.xpath("//script")
+    meta["scripts"] = len(scripts)
+    return Document(
+        url=url, kind=kind, title=title[:300], lang=lang, blocks=walker.blocks, tables=walker.tables,
+        links=walker.links, images=walker.images, meta=meta,
+    )

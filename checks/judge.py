@@ -1,0 +1,103 @@
+"""From a unit's documents to one finding per indicator, and from findings to a score and zone.
+
+The weights live on the rules; the bands are Ombudsman's (indicators.yaml, scoring.bands_2022).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from checks.document import Document
+from checks.rules.base import Hit, Rule, enabled_rules
+from checks.text import context
+
+PRESENT_AT = 0.5
+MAX_EVIDENCE = 5
+
+BANDS_2022 = [  # (min score, grade, label, zone)
+    (88.0, "A", "Kualitas Tertinggi", "hijau"),
+    (78.0, "B", "Kualitas Tinggi", "hijau"),
+    (54.0, "C", "Kualitas Sedang", "kuning"),
+    (32.0, "D", "Kualitas Rendah", "merah"),
+    (0.0, "E", "Kualitas Terendah", "merah"),
+]
+
+
+@dataclass(slots=True)
+class Verdict:
+    indicator: str
+    title: str
+    status: str  # present, absent, unknown
+    confidence: float
+    rule_id: str
+    rule_version: int
+    summary: str
+    evidence: list[Hit] = field(default_factory=list)
+
+
+def _searched(docs: list[Document]) -> str:
+    kinds = Counter(d.kind for d in docs)
+    parts = [f"{n} {k.upper() if k != 'image' else 'gambar'}" for k, n in sorted(kinds.items())]
+    return f"tidak ditemukan pada {len(docs)} dokumen yang diperiksa ({', '.join(parts) or 'tidak ada'})"
+
+
+def judge(docs: Iterable[Document], rules: list[Rule] | None = None) -> list[Verdict]:
+    """Run every rule over every document and decide each indicator."""
+    rules = rules if rules is not None else enabled_rules()
+    docs = list(docs)
+    hits: dict[str, list[Hit]] = {r.id: [] for r in rules}
+    for doc in docs:
+        ctx = context(doc)
+        for r in rules:
+            hits[r.id].extend(r.inspect(doc, ctx))
+    verdicts = []
+    for r in rules:
+        found = sorted(hits[r.id], key=lambda h: -h.confidence)
+        best: list[Hit] = []
+        seen_urls: set[str] = set()
+        for h in found:  # best hit per page first, so the evidence list spans pages
+            if h.url not in seen_urls:
+                seen_urls.add(h.url)
+                best.append(h)
+            if len(best) >= MAX_EVIDENCE:
+                break
+        conf = best[0].confidence if best else 0.0
+        present = conf >= PRESENT_AT
+        summary = (f"ditemukan pada {len(seen_urls)} dokumen" if present else _searched(docs))
+        verdicts.append(Verdict(
+            indicator=r.id, title=r.title, status="present" if present else "absent",
+            confidence=round(conf if present else 1.0 - conf, 2), rule_id=type(r).__name__,
+            rule_version=r.version, summary=summary, evidence=best if present else [],
+        ))
+    return verdicts
+
+
+def unknown_verdicts(reason: str, rules: list[Rule] | None = None) -> list[Verdict]:
+    """Every indicator unknown: the site could not be read (never `absent` for our own failure)."""
+    rules = rules if rules is not None else enabled_rules()
+    return [Verdict(indicator=r.id, title=r.title, status="unknown", confidence=0.0, rule_id=type(r).__name__,
+                    rule_version=r.version, summary=f"situs tidak dapat dibaca: {reason}") for r in rules]
+
+
+def score(verdicts: list[Verdict], rules: list[Rule] | None = None) -> float | None:
+    """Weighted share of present indicators, 0-100; None when nothing could be decided."""
+    rules = rules if rules is not None else enabled_rules()
+    weights = {r.id: r.weight for r in rules}
+    decided = [v for v in verdicts if v.status != "unknown"]
+    if not decided:
+        return None
+    total = sum(weights[v.indicator] for v in decided)
+    got = sum(weights[v.indicator] for v in decided if v.status == "present")
+    return round(100.0 * got / total, 1) if total else None
+
+
+def grade(value: float | None) -> tuple[str | None, str | None, str | None]:
+    """(grade, label, zone) of the 2022 bands."""
+    if value is None:
+        return None, None, None
+    for minimum, g, label, zone in BANDS_2022:
+        if value >= minimum:
+            return g, label, zone
+    return "E", "Kualitas Terendah", "merah"

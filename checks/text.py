@@ -1,0 +1,274 @@
+"""Shared reading of a `Document`: lines with their place, labelled fields, page context.
+
+Service standards are published in many shapes: a table row `Persyaratan | KTP, KK`, a heading
+followed by a list, `Syarat: ...` inline, `<dt>/<dd>`, a PDF line followed by numbered lines.
+`fields()` turns all of them into (label, value lines) pairs so that rules only decide what a
+label means and whether its value says something. `context()` tells whether a page is news, an
+announcement or about recruitment / procurement, where look-alike words do not count.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlparse
+
+from checks.document import Block, Document
+
+
+def norm(text: str) -> str:
+    """Lower-case, accents and curly quotes folded, whitespace collapsed."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+@dataclass(slots=True)
+class Line:
+    text: str
+    norm: str
+    block: Block
+    index: int  # position in the document's line sequence
+
+
+@dataclass(slots=True)
+class Field:
+    kind: str  # component id, e.g. "requirements"
+    label: str
+    value: list[Line]
+    line: Line  # the label line
+    inline: str = ""  # value text written on the label line itself
+
+    @property
+    def value_text(self) -> str:
+        parts = [self.inline] if self.inline else []
+        parts += [v.text for v in self.value]
+        return "\n".join(p for p in parts if p)
+
+    @property
+    def items(self) -> list[str]:
+        """The value split into list items (lines, `;` separated parts)."""
+        out: list[str] = []
+        for chunk in self.value_text.split("\n"):
+            out += [c.strip(" -•*·") for c in re.split(r";\s*|\s+\d+[.)]\s+", chunk) if c.strip(" -•*·")]
+        return out
+
+
+# --- labels of the service-standard components --------------------------------------------------
+# A label line is short, may carry a number ("3.", "a)", "-") and ends the label with ":" or a cell
+# border. Misspellings seen in the wild (persaratan, prosedure, tarip, standart) are part of the
+# patterns, not special cases.
+_NUM = r"^(?:[\divxlc]{1,4}[.)]|[a-h][.)]|[-•*·])?\s*"
+LABELS: dict[str, re.Pattern[str]] = {
+    "requirements": re.compile(
+        _NUM + r"(persyaratan|persaratan|persyaratn|prasyarat|syarat(?:-syarat)?|requirements?|"
+        r"dokumen (?:yang )?(?:diperlukan|dibutuhkan|dibawa|persyaratan)|berkas (?:yang )?(?:diperlukan|dibawa)|"
+        r"kelengkapan (?:berkas|dokumen)|required documents?)\b"
+    ),
+    "procedure": re.compile(
+        _NUM + r"(sistem,? mekanisme|mekanisme|prosedur|prosedure|procedures?|"
+        r"alur|tata cara|langkah(?:-langkah)?|tahapan(?: pelayanan| layanan)?|service flow|flow|"
+        r"steps|how to apply)\b"
+    ),
+    "service_time": re.compile(
+        _NUM + r"(jangka waktu|(?:lama )?waktu (?:penyelesaian|pelayanan?|layanan|proses|tunggu)|lama waktu|waktu pelayanan|waktu layanan|waktu proses|lama (?:proses|"
+        r"pelayanan|penyelesaian|layanan)|durasi(?: layanan| pelayanan)?|service time|processing time|"
+        r"time (?:limit|frame)|completion time|waktu|jangka)\b"
+    ),
+    "fees": re.compile(_NUM + r"(biaya|tarif|tarip|retribusi|fees?|costs?|charges?|harga layanan)\b"),
+    "service_product": re.compile(
+        _NUM + r"(produk|product|products|output|keluaran|hasil(?! (?:ikm|skm|survei|survey|seleksi|akhir|"
+        r"penilaian|kegiatan|rapat|evaluasi|pengukuran|indeks)))\b"
+    ),
+    "complaint_handling": re.compile(
+        _NUM + r"((?:penanganan|pengelolaan|mekanisme|alur|prosedur|tata cara|tindak lanjut) (?:pengaduan|"
+        r"keluhan|aduan)|complaints? handling|how complaints)"
+    ),
+}
+# Labels that name a component only as part of something else ("Jangka waktu pelaksanaan pekerjaan").
+LABEL_STOP = re.compile(
+    r"(pekerjaan|kontrak|pendaftaran peserta|seleksi|lelang|tender|pengadaan|masa (?:sanggah|berlaku)|"
+    r"pelaksanaan kegiatan|kegiatan|acara)"
+)
+MAX_LABEL_CHARS = 70
+MAX_VALUE_LINES = 25
+
+VAGUE = re.compile(
+    r"^(?:-+|–|—|\.+|tersedia|ada|ya|tidak ada|sesuai (?:ketentuan|aturan|peraturan)(?: yang berlaku)?|"
+    r"secepatnya|belum diisi|belum ada(?: data| konten)?|akan (?:dilaksanakan|diisi|diumumkan|dilengkapi)|"
+    r"data belum tersedia|konten belum tersedia|menyesuaikan|n/?a|tba|tbd|segera hadir|coming soon|"
+    r"dalam proses(?: pembaruan)?|lihat (?:di )?(?:sini|lampiran)|isi di sini|\?+|x+)$"
+)
+
+
+def is_vague(text: str) -> bool:
+    t = norm(text).strip(" .:;,")
+    return not t or len(t) < 3 or bool(VAGUE.match(t))
+
+
+# --- page context --------------------------------------------------------------------------------
+NEWS_PATH = re.compile(
+    r"/(?:berita|news|artikel|articles?|blog|posts?|pengumuman|announcements?|agenda|kegiatan|events?|"
+    r"galeri|gallery|foto|video|tag|tags|category|kategori|arsip|archives?|page|author|press|siaran-pers|"
+    r"liputan|informasi-terkini)(?:[/_.-]|$)"
+    r"|/20\d\d/(?:0?[1-9]|1[0-2])/",
+    re.I,
+)
+SERVICE_TITLE = re.compile(
+    r"(standar(?:t)? pelayanan|service standards?|maklumat|service charter|persyaratan|jam (?:pelayanan|layanan|"
+    r"buka)|survei kepuasan|hasil (?:skm|ikm)|indeks kepuasan|pengaduan|complaints?|layanan|pelayanan|"
+    r"kontak|contact|disabilitas|prioritas|sop\b|alur)"
+)
+EXCLUDED_TOPIC = re.compile(
+    r"(penerimaan (?:calon|tenaga|pegawai|cpns|pppk|honorer|siswa baru|peserta didik)|rekrutmen|recruitment|"
+    r"lowongan|vacanc|seleksi (?:calon|penerimaan|administrasi|terbuka|jabatan|kompetensi)|\bcpns\b|\bpppk\b|"
+    r"pengadaan (?:barang|jasa|langsung|bahan|alat)|\btender\b|\blelang\b|penyedia barang|\blpse\b|procurement|"
+    r"\blomba\b|perlombaan|sayembara|pakta integritas|\bhps\b)"
+)
+MONTHS = (
+    r"(?:januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober|november|nopember|"
+    r"desember|jan|feb|mar|apr|jun|jul|agu|agt|aug|sep|okt|oct|nov|des|dec|january|february|march|may|june|"
+    r"july|august|october|december)"
+)
+DATE = re.compile(r"\b\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b")
+DATE_ONLY = re.compile(
+    r"^(?:(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu),?\s*)?(?:diposting|posted|dipublikasikan|oleh\s+\w+)?"
+    r"[\s,:|-]*\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b.{0,40}$"
+)
+
+
+@dataclass(slots=True)
+class Context:
+    news: bool  # the main content is a news item, announcement or listing of them
+    excluded: bool  # the page as a whole is about recruitment, procurement, a contest, a pakta integritas
+    path: str = ""
+    title: str = ""
+    h1: str = ""
+    flags: dict[str, bool] = field(default_factory=dict)
+
+
+def context(doc: Document) -> Context:
+    """What kind of page this is, from its URL, title and first heading."""
+    path = urlparse(doc.url).path.lower()
+    title = norm(doc.title)
+    h1 = next((norm(b.text) for b in doc.blocks if b.region == "main" and b.tag in ("h1", "h2")), "")
+    news_path = bool(NEWS_PATH.search(path))
+    dated = any(DATE_ONLY.match(norm(b.text)) for b in doc.main_blocks()[:6])
+    news = news_path or dated
+    if news and not news_path and SERVICE_TITLE.search(h1 or title):
+        news = False  # a service page that shows its publication date
+    excluded = bool(EXCLUDED_TOPIC.search(h1) or EXCLUDED_TOPIC.search(title.split(" – ")[0]))
+    return Context(news=news, excluded=excluded, path=path, title=title, h1=h1)
+
+
+def line_excluded(line: Line) -> bool:
+    """A line under a heading about recruitment, procurement and the like."""
+    return any(EXCLUDED_TOPIC.search(norm(h)) for h in line.block.headings)
+
+
+# --- lines and fields ----------------------------------------------------------------------------
+def lines(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Line]:
+    out: list[Line] = []
+    for block in doc.blocks:
+        if block.region not in regions or block.tag == "img" and doc.kind == "html":
+            continue
+        for part in block.text.split("\n"):
+            part = part.strip()
+            if part:
+                out.append(Line(text=part, norm=norm(part), block=block, index=len(out)))
+    return out
+
+
+_SEP = re.compile(r"\s*(?::|：|\|)\s*")
+
+
+def _label_of(text: str) -> tuple[str, str, str] | None:
+    """(kind, label, inline value) when the line starts with a component label."""
+    candidates = _split_cells(text)
+    # table rows come as "No | Label | Value"; skip a leading number cell
+    if len(candidates) >= 2 and re.fullmatch(r"[\divxlc]{1,4}[.)]?|[a-h][.)]", candidates[0]):
+        candidates = candidates[1:]
+    head = candidates[0] if candidates else ""
+    rest = " | ".join(candidates[1:])
+    if not head or len(head) > MAX_LABEL_CHARS:
+        # "Persyaratan: KTP, KK" written inline with a colon
+        m = re.match(r"^(.{2,%d}?)\s*[:：]\s*(.+)$" % MAX_LABEL_CHARS, text)
+        if not m:
+            return None
+        head, rest = m.group(1), m.group(2)
+    nhead = norm(head).rstrip(" :.")
+    if LABEL_STOP.search(nhead):
+        return None
+    for kind, pattern in _ordered_labels():
+        if pattern.match(nhead):
+            # the label must be most of the head cell: "Persyaratan" yes, "syarat dan ketentuan lomba ..." no
+            if len(nhead) > 45 and not re.search(r"[:：|]", text):
+                return None
+            return kind, head.strip(" :"), rest.strip()
+    return None
+
+
+@lru_cache(maxsize=1)
+def _ordered_labels() -> list[tuple[str, re.Pattern[str]]]:
+    # complaint handling before procedure ("alur pengaduan"), procedure before time ("sistem, mekanisme")
+    order = ["complaint_handling", "procedure", "requirements", "service_time", "fees", "service_product"]
+    return [(k, LABELS[k]) for k in order]
+
+
+def _split_cells(text: str) -> list[str]:
+    if " | " in text:
+        return [c.strip() for c in text.split(" | ") if c.strip()]
+    m = re.match(r"^(.{2,%d}?)\s*[:：]\s*(.*)$" % MAX_LABEL_CHARS, text)
+    if m:
+        return [m.group(1), m.group(2)] if m.group(2) else [m.group(1)]
+    return [text]
+
+
+def fields(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Field]:
+    """Every labelled component on the page, with the lines that make up its value."""
+    seq = lines(doc, regions)
+    out: list[Field] = []
+    i = 0
+    while i < len(seq):
+        line = seq[i]
+        found = _label_of(line.text)
+        if not found:
+            i += 1
+            continue
+        kind, label, inline = found
+        value: list[Line] = []
+        j = i + 1
+        is_heading_label = line.block.tag in ("h1", "h2", "h3", "h4", "h5", "h6", "h7", "dt", "summary", "th")
+        if inline and not is_heading_label:
+            # the rest of the same cell or paragraph continues an inline value ("Persyaratan | KTP\nKK")
+            while j < len(seq) and seq[j].block is line.block and len(value) < MAX_VALUE_LINES \
+                    and not _label_of(seq[j].text):
+                value.append(seq[j])
+                j += 1
+        else:
+            while j < len(seq) and len(value) < MAX_VALUE_LINES:
+                nxt = seq[j]
+                if _label_of(nxt.text) or nxt.block.region != line.block.region:
+                    break
+                if nxt.block.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and nxt.block is not line.block:
+                    if not is_heading_label or _heading_level(nxt.block.tag) <= _heading_level(line.block.tag):
+                        break
+                if nxt.block.tag == "tr" and line.block.tag == "tr" and nxt.block is not line.block:
+                    break  # next row of a table is another component
+                value.append(nxt)
+                j += 1
+        out.append(Field(kind=kind, label=label, value=value, line=line, inline=inline))
+        i = max(i + 1, j)
+    return out
+
+
+def _heading_level(tag: str) -> int:
+    return int(tag[1]) if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit() else 9
+
+
+def snippet(text: str, limit: int = 300) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,296 @@
+"""The `patuh` command line (CONTRACT.md): check, units, sweep, recheck, report, rules.
+
+Exit codes: 0 when the work ran, 2 for bad arguments, 3 when `check` could not reach the site.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from storage import repo
+from storage.db import get_engine, resolve_url, session
+
+console = Console(stderr=False, highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DB_OPTION = click.option("--db", "db", default=None, metavar="URL",
+                         help="Basis data (bawaan: PATUH_DATABASE_URL, atau sqlite:///./data/patuh.db).")
+
+
+def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"harus NAMA=NILAI, bukan {pair!r}", param_hint="-s")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err, transient=True)
+
+
+def _crawl(units: list[dict[str, str]], visits: dict[str, int], db: str, overrides: dict[str, Any],
+           label: str, total_pages: int | None) -> None:
+    from crawler.runner import run_crawl
+
+    with _progress() as bar:
+        if total_pages:  # one site: the bar counts pages against the budget
+            task = bar.add_task(label, total=total_pages, info="")
+        else:
+            task = bar.add_task(label, total=len(units), info="")
+
+        def update(p: Any) -> None:
+            info = f"{p.pages} halaman, {p.errors} galat"
+            if total_pages:
+                bar.update(task, completed=min(p.pages, total_pages), info=info)
+            else:
+                bar.update(task, completed=p.units_done, info=info)
+
+        run_crawl(units, visits, db, overrides, update)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Patuh: memeriksa apakah situs unit pelayanan publik memuat informasi yang diwajibkan UU 25/2009."""
+
+
+@main.command()
+@click.argument("url")
+@click.option("--kind", default=None, help="Jenis unit (puskesmas, dinas_kesehatan, dukcapil, ...).")
+@click.option("--name", default=None, help="Nama unit.")
+@click.option("--region", default=None, help="Kabupaten/kota.")
+@click.option("--json", "json_out", default=None, metavar="PATH|-", help="Tulis laporan JSON (patuh.report/1).")
+@click.option("--html", "html_out", default=None, metavar="PATH", help="Tulis laporan HTML.")
+@click.option("--max-pages", type=click.IntRange(1, 100_000), default=None, help="Batas halaman (bawaan 150).")
+@click.option("--render", type=click.Choice(["auto", "always", "never"]), default="never", show_default=True,
+              help="Render JavaScript (belum tersedia: halaman dibaca sebagai HTML).")
+@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="Ubah satu setelan Scrapy/Patuh.")
+@DB_OPTION
+def check(url: str, kind: str | None, name: str | None, region: str | None, json_out: str | None,
+          html_out: str | None, max_pages: int | None, render: str, overrides: tuple[str, ...], db: str | None) -> None:
+    """Periksa satu situs sekarang dan cetak daftar periksanya."""
+    from crawler.report import print_checklist, unit_report
+    from crawler.units_io import KINDS, validate_url
+
+    if problem := validate_url(url):
+        raise click.BadParameter(problem, param_hint="URL")
+    if kind and kind not in KINDS:
+        raise click.BadParameter(f"pilihan: {', '.join(sorted(KINDS))}", param_hint="--kind")
+    settings = _parse_overrides(overrides)
+    if max_pages:
+        settings["PATUH_MAX_PAGES_PER_SITE"] = max_pages
+    db_url = resolve_url(db)
+    engine = get_engine(db_url)
+    with session(engine) as s:
+        existing = repo.get_unit_by_url(s, url)
+        host = urlparse(url).hostname or url
+        unit, _ = repo.upsert_unit(
+            s, name=name or (existing.name if existing else host), kind=kind or (existing.kind if existing else "opd"),
+            region=region or (existing.region if existing else "-"), url=url,
+            province=existing.province if existing else None)
+        sweep = repo.create_sweep(s, "check", {"url": url, **settings})
+        visit = repo.start_visit(s, sweep.id, unit.id)  # type: ignore[arg-type]
+        unit_id, visit_id, sweep_id = unit.id, visit.id, sweep.id
+    budget = int(settings.get("PATUH_MAX_PAGES_PER_SITE", 150))
+    _crawl([{"key": str(unit_id), "url": url}], {str(unit_id): visit_id}, db_url, settings,  # type: ignore[dict-item]
+           f"Memeriksa {urlparse(url).netloc}", budget)
+    with session(engine) as s:
+        sweep = repo.finish_sweep(s, sweep_id)  # type: ignore[arg-type]
+        visit = repo.get_visit(s, visit_id)  # type: ignore[arg-type]
+        unit = repo.get_unit(s, unit_id)  # type: ignore[arg-type]
+        assert visit is not None and unit is not None
+        report = unit_report(s, sweep, visit, unit)
+    if json_out == "-":
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_checklist(console, report)
+        if json_out:
+            Path(json_out).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    if html_out:
+        from crawler.report import render_html
+
+        Path(html_out).write_text(render_html([report]), encoding="utf-8")
+    if not report["reachable"]:
+        sys.exit(3)
+
+
+@main.group()
+def units() -> None:
+    """Daftar unit pelayanan yang diperiksa."""
+
+
+@units.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@DB_OPTION
+def units_import(file: Path, db: str | None) -> None:
+    """Tambah atau perbarui unit dari CSV (kolom: name,kind,region,url[,province])."""
+    from crawler.units_io import import_csv
+
+    with session(get_engine(db)) as s:
+        result = import_csv(s, file)
+    for line, problem in result.errors or []:
+        err.print(f"baris {line}: {problem} — dilewati")
+    console.print(f"{result.added} unit ditambahkan, {result.updated} diperbarui, "
+                  f"{len(result.errors or [])} baris dilewati.")
+
+
+@units.command("list")
+@click.option("--region", default=None)
+@click.option("--kind", default=None)
+@DB_OPTION
+def units_list(region: str | None, kind: str | None, db: str | None) -> None:
+    """Tampilkan unit terdaftar."""
+    from rich.table import Table
+    from rich.text import Text
+
+    with session(get_engine(db)) as s:
+        rows = repo.list_units(s, region=region, kind=kind)
+    table = Table("ID", "Nama", "Jenis", "Wilayah", "URL")
+    for u in rows:
+        table.add_row(str(u.id), Text(u.name), u.kind, Text(u.region), Text(u.url))
+    console.print(table)
+    console.print(f"{len(rows)} unit.")
+
+
+@main.command()
+@click.option("--region", default=None)
+@click.option("--kind", default=None)
+@click.option("--limit", type=click.IntRange(1), default=None)
+@click.option("--resume", is_flag=True, help="Lanjutkan sapuan terakhir yang terhenti.")
+@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="Ubah satu setelan Scrapy/Patuh.")
+@DB_OPTION
+def sweep(region: str | None, kind: str | None, limit: int | None, resume: bool, overrides: tuple[str, ...],
+          db: str | None) -> None:
+    """Periksa semua unit yang cocok dan simpan temuannya."""
+    settings = _parse_overrides(overrides)
+    db_url = resolve_url(db)
+    engine = get_engine(db_url)
+    with session(engine) as s:
+        sw = repo.latest_sweep(s, trigger="sweep") if resume else None
+        if resume and (sw is None or sw.status == "finished"):
+            err.print("Tidak ada sapuan yang terhenti; memulai sapuan baru.")
+            sw = None
+        if sw is None:
+            sw = repo.create_sweep(s, "sweep", {"limit": limit, **settings}, region=region, kind=kind)
+        else:
+            region, kind = sw.filter_region, sw.filter_kind
+            limit = json.loads(sw.params or "{}").get("limit")
+        chosen = repo.list_units(s, region=region, kind=kind, limit=limit)
+        done = {v.unit_id for v, _ in repo.visits_for_sweep(s, sw.id) if v.status in ("done", "failed")}  # type: ignore[arg-type]
+        todo = [u for u in chosen if u.id not in done]
+        visits = {str(u.id): repo.start_visit(s, sw.id, u.id).id for u in todo}  # type: ignore[arg-type]
+        payload = [{"key": str(u.id), "url": u.url} for u in todo]
+        sweep_id = sw.id
+    console.print(f"Sapuan #{sweep_id}: {len(todo)} unit diperiksa ({len(chosen) - len(todo)} sudah selesai).")
+    if payload:
+        _crawl(payload, visits, db_url, settings, "Sapuan", None)  # type: ignore[arg-type]
+    with session(engine) as s:
+        repo.finish_sweep(s, sweep_id)  # type: ignore[arg-type]
+        results = repo.visits_for_sweep(s, sweep_id)  # type: ignore[arg-type]
+    counts = Counter(v.status for v, _ in results)
+    console.print(f"Sapuan #{sweep_id} selesai: {counts.get('done', 0)} unit dinilai, "
+                  f"{counts.get('failed', 0)} tidak terjangkau.")
+
+
+@main.command()
+@click.option("--sweep", "sweep_ref", default="latest", show_default=True, help="ID sapuan atau 'latest'.")
+@DB_OPTION
+def recheck(sweep_ref: str, db: str | None) -> None:
+    """Jalankan ulang aturan terkini atas dokumen tersimpan, tanpa merayap ulang."""
+    from checks.document import Document
+    from crawler.items import UnitDone
+    from crawler.pipelines import store_judgement
+
+    with session(get_engine(db)) as s:
+        sw = _sweep(s, sweep_ref)
+        n = 0
+        for visit, _unit in repo.visits_for_sweep(s, sw.id):  # type: ignore[arg-type]
+            pages = repo.pages_for_visit(s, visit.id)  # type: ignore[arg-type]
+            docs = [Document.from_json(p.document) for p in pages if p.document]
+            page_ids = {p.url: p.id for p in pages}
+            kinds = Counter(d.kind for d in docs)
+            done = UnitDone(unit=str(visit.unit_id), reachable=bool(visit.reachable), error=visit.error,
+                            https=visit.https, pages_fetched=visit.pages_fetched, errors=visit.errors)
+            store_judgement(s, visit.id, docs, done, page_ids, kinds)  # type: ignore[arg-type]
+            n += 1
+    console.print(f"Sapuan #{sw.id}: {n} unit dinilai ulang dengan aturan terkini.")
+
+
+def _sweep(s: Any, ref: str) -> Any:
+    if ref == "latest":
+        sw = repo.latest_sweep(s)
+    elif ref.isdigit():
+        sw = repo.get_sweep(s, int(ref))
+    else:
+        raise click.BadParameter("harus ID sapuan atau 'latest'", param_hint="--sweep")
+    if sw is None:
+        raise click.UsageError("Belum ada sapuan tersimpan. Jalankan `patuh check URL` atau `patuh sweep`.")
+    return sw
+
+
+@main.command()
+@click.option("--sweep", "sweep_ref", default="latest", show_default=True)
+@click.option("--region", default=None)
+@click.option("--kind", default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
+              show_default=True)
+@click.option("--out", default=None, metavar="PATH", help="Tulis ke berkas, bukan ke layar.")
+@DB_OPTION
+def report(sweep_ref: str, region: str | None, kind: str | None, fmt: str, out: str | None, db: str | None) -> None:
+    """Nilai, zona dan butir yang belum ada per unit."""
+    from crawler.report import render_csv, render_html, render_table, sweep_reports
+
+    with session(get_engine(db)) as s:
+        sw = _sweep(s, sweep_ref)
+        reports = sweep_reports(s, sw, region, kind)
+    if fmt == "table" and not out:
+        console.print(f"Sapuan #{sw.id} ({sw.trigger}), {len(reports)} unit")
+        render_table(console, reports)
+        return
+    if fmt == "json":
+        text = json.dumps(reports, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        text = render_csv(reports)
+    elif fmt == "html":
+        text = render_html(reports)
+    else:
+        buf = Console(record=True, width=160)
+        render_table(buf, reports)
+        text = buf.export_text()
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        err.print(f"Laporan ditulis ke {out}")
+    else:
+        sys.stdout.write(text)
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="Katalog aturan dalam Markdown.")
+def rules(markdown: bool) -> None:
+    """Katalog aturan: id, judul, dasar hukum, bobot, versi."""
+    import inspect
+
+    from checks.rules.base import enabled_rules
+
+    for r in enabled_rules():
+        if markdown:
+            console.print(f"## `{r.id}` — {r.title}\n\n*Dasar hukum:* {r.basis} · *bobot* {r.weight} · "
+                          f"*versi* {r.version}\n\n{inspect.getdoc(r)}\n", markup=False)
+        else:
+            console.print(f"{r.id:20} {r.weight:>4}  v{r.version}  {r.title}", markup=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Runs one crawl of a list of units in this process and reports progress while it runs.
+
+The Twisted reactor cannot restart within a process, so one process runs one crawl; the nightly
+scheduler starts a new process per sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler import settings as default_settings
+from crawler.items import PageItem, UnitDone
+from spiders.site import SiteSpider
+
+
+@dataclass
+class Progress:
+    units_total: int
+    units_done: int = 0
+    pages: int = 0
+    errors: int = 0
+    last_url: str = ""
+
+
+def build_settings(db_url: str | None, overrides: dict[str, Any] | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    if db_url:
+        settings.set("PATUH_DATABASE_URL", db_url, priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(units: list[dict[str, str]], visits: dict[str, int], db_url: str | None,
+              overrides: dict[str, Any] | None = None,
+              on_progress: Callable[[Progress], None] | None = None) -> Progress:
+    """Crawl `units` (dicts with key and url); `visits` maps each key to its stored visit id."""
+    settings = build_settings(db_url, overrides)
+    settings.set("PATUH_VISITS", visits, priority="cmdline")
+    process = CrawlerProcess(settings, install_root_handler=False)
+    progress = Progress(units_total=len(units))
+
+    def scraped(item: Any, **_: Any) -> None:
+        if isinstance(item, PageItem):
+            progress.pages += 1
+            progress.errors += bool(item.error)
+            progress.last_url = item.url
+        elif isinstance(item, UnitDone):
+            progress.units_done += 1
+        if on_progress:
+            on_progress(progress)
+
+    crawler = process.create_crawler(SiteSpider)
+    crawler.signals.connect(scraped, signal=signals.item_scraped)
+    process.crawl(crawler, units=units)
+    process.start()
+    return progress

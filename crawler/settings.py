@@ -1,0 +1,39 @@
+"""Scrapy settings of Patuh, polite by default. Every `PATUH_*` setting can be overridden with `-s`."""
+
+from __future__ import annotations
+
+BOT_NAME = "patuh"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = "PatuhBot/0.1 (+https://github.com/patuh; pemeriksa kepatuhan pelayanan publik)"
+ROBOTSTXT_OBEY = True
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.0
+AUTOTHROTTLE_ENABLED = False
+DOWNLOAD_TIMEOUT = 20
+DOWNLOAD_MAXSIZE = 15 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 1
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+HTTPERROR_ALLOWED_CODES: list[int] = []
+DEPTH_LIMIT = 0  # the spider keeps its own per-site depth limit
+LOG_LEVEL = "WARNING"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+
+ITEM_PIPELINES = {"crawler.pipelines.StoragePipeline": 300}
+
+# Patuh's own settings
+PATUH_MAX_PAGES_PER_SITE = 150
+PATUH_MAX_DEPTH = 6
+PATUH_PER_SITE_PARALLEL = 4
+PATUH_DATABASE_URL = ""  # empty: PATUH_DATABASE_URL from the environment, else ./data/patuh.db
+PATUH_SWEEP_ID = 0
+PATUH_PAGE_BATCH = 50
