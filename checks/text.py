@@ -155,7 +155,8 @@ def context(doc: Document) -> Context:
     path = urlparse(doc.url).path.lower()
     title = norm(doc.title)
     h1 = next((norm(b.text) for b in doc.blocks if b.region == "main" and b.tag in ("h1", "h2")), "")
-    news_path = bool(NEWS_PATH.search(path))
+    # date folders of uploaded files (/wp-content/uploads/2024/03/) are storage, not news posts
+    news_path = bool(NEWS_PATH.search(path)) and not (doc.kind != "html" and "/uploads/" in path)
     dated = any(DATE_ONLY.match(norm(b.text)) for b in doc.main_blocks()[:6])
     news = news_path or dated
     if news and not news_path and SERVICE_TITLE.search(h1 or title):

@@ -99,6 +99,11 @@ def get_unit(s: Session, unit_id: int) -> Unit | None:
     return s.get(Unit, unit_id)
 
 
+def get_unit_by_url(s: Session, url: str) -> Unit | None:
+    """The unit registered with exactly this URL (surrounding spaces ignored), or None."""
+    return s.exec(select(Unit).where(col(Unit.url) == url.strip())).one_or_none()
+
+
 def upsert_unit(
     s: Session, *, name: str, kind: str, region: str, url: str, province: str | None = None
 ) -> tuple[Unit, bool]:
@@ -116,7 +121,7 @@ def upsert_unit(
         raise ValueError(f"url is longer than {URL_MAX} characters")
     province = (province.strip() or None) if province is not None else None
     for attempt in range(2):
-        unit = s.exec(select(Unit).where(col(Unit.url) == url)).one_or_none()
+        unit = get_unit_by_url(s, url)
         try:
             if unit is None:
                 unit = Unit(name=name, kind=kind, region=region, url=url, province=province)
@@ -501,6 +506,7 @@ __all__ = [
     "finish_sweep",
     "get_sweep",
     "get_unit",
+    "get_unit_by_url",
     "get_visit",
     "latest_sweep",
     "list_units",
@@ -513,8 +519,3 @@ __all__ = [
     "url_sha256",
     "visits_for_sweep",
 ]
-
-
-def get_unit_by_url(s: Session, url: str) -> Unit | None:
-    """The unit registered with exactly this URL, or None."""
-    return s.exec(select(Unit).where(col(Unit.url) == url.strip())).one_or_none()

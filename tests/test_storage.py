@@ -232,6 +232,9 @@ def test_upsert_unit_creates_then_updates(s: Session, engine: Engine) -> None:
     )
     assert not created
     assert again.id == unit.id
+    found = repo.get_unit_by_url(s, " http://a.example/ ")
+    assert found is not None and found.id == unit.id
+    assert repo.get_unit_by_url(s, "http://a.example") is None
     with fresh(engine) as other:
         stored = other.exec(select(Unit)).all()
         assert len(stored) == 1
