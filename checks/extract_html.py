@@ -51,10 +51,11 @@ def _region_of(el: etree._Element, inherited: str) -> str:
     if inherited in ("footer", "nav"):
         return inherited
     tag = el.tag if isinstance(el.tag, str) else ""
-    if tag in _REGION_BY_TAG and not (tag == "header" and inherited != "main"):
-        # an <article>'s own <header> is part of the content, not the site header
-        if tag != "header" or el.getparent() is None or el.getparent().tag not in ("article", "main", "section"):
-            return _REGION_BY_TAG[tag]
+    parent = el.getparent()
+    # an <article>'s own <header> is part of the content, not the site header
+    own_header = tag == "header" and parent is not None and parent.tag in ("article", "main", "section")
+    if tag in _REGION_BY_TAG and not own_header:
+        return _REGION_BY_TAG[tag]
     role = (el.get("role") or "").lower()
     if role in _REGION_BY_ROLE:
         return _REGION_BY_ROLE[role]

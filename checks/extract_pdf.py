@@ -31,7 +31,7 @@ def extract_pdf(url: str, body: bytes) -> Document:
         reader = PdfReader(io.BytesIO(body), strict=False)
         pages = reader.pages
         total = len(pages)
-    except Exception as exc:  # noqa: BLE001  (malformed PDFs raise anything)
+    except Exception as exc:
         doc.meta["error"] = f"PDF tidak dapat dibaca: {type(exc).__name__}"
         return doc
     chars = 0
@@ -39,7 +39,7 @@ def extract_pdf(url: str, body: bytes) -> Document:
     for number in range(min(total, MAX_PAGES)):
         try:
             text = pages[number].extract_text() or ""
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
         locator = f"halaman {number + 1}"
         for raw in text.splitlines():
@@ -57,9 +57,9 @@ def extract_pdf(url: str, body: bytes) -> Document:
     doc.meta["pages"] = total
     if total:
         try:
-            title = (reader.metadata or {}).get("/Title")
+            title = reader.metadata.get("/Title") if reader.metadata else None
             doc.title = clean(str(title))[:300] if title else ""
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     if not doc.title and doc.blocks:
         doc.title = doc.blocks[0].text[:200]

@@ -74,8 +74,8 @@ LABELS: dict[str, re.Pattern[str]] = {
         r"steps|how to apply)\b"
     ),
     "service_time": re.compile(
-        _NUM + r"(jangka waktu|(?:lama )?waktu (?:penyelesaian|pelayanan?|layanan|proses|tunggu)|lama waktu|waktu pelayanan|waktu layanan|waktu proses|lama (?:proses|"
-        r"pelayanan|penyelesaian|layanan)|durasi(?: layanan| pelayanan)?|service time|processing time|"
+        _NUM + r"(jangka waktu|(?:lama )?waktu (?:penyelesaian|pelayanan?|layanan|proses|tunggu)|lama waktu|"
+        r"lama (?:proses|pelayanan|penyelesaian|layanan)|durasi(?: layanan| pelayanan)?|service time|processing time|"
         r"time (?:limit|frame)|completion time|waktu|jangka)\b"
     ),
     "fees": re.compile(_NUM + r"(biaya|tarif|tarip|retribusi|fees?|costs?|charges?|harga layanan)\b"),
@@ -174,7 +174,7 @@ def line_excluded(line: Line) -> bool:
 def lines(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Line]:
     out: list[Line] = []
     for block in doc.blocks:
-        if block.region not in regions or block.tag == "img" and doc.kind == "html":
+        if block.region not in regions or (block.tag == "img" and doc.kind == "html"):
             continue
         for part in block.text.split("\n"):
             part = part.strip()
@@ -183,7 +183,8 @@ def lines(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Line]:
     return out
 
 
-_SEP = re.compile(r"\s*(?::|：|\|)\s*")
+_INLINE_FULL = re.compile(rf"^(.{{2,{MAX_LABEL_CHARS}}}?)\s*[:：]\s*(.+)$")
+_INLINE = re.compile(rf"^(.{{2,{MAX_LABEL_CHARS}}}?)\s*[:：]\s*(.*)$")
 
 
 def _label_of(text: str) -> tuple[str, str, str] | None:
@@ -196,7 +197,7 @@ def _label_of(text: str) -> tuple[str, str, str] | None:
     rest = " | ".join(candidates[1:])
     if not head or len(head) > MAX_LABEL_CHARS:
         # "Persyaratan: KTP, KK" written inline with a colon
-        m = re.match(r"^(.{2,%d}?)\s*[:：]\s*(.+)$" % MAX_LABEL_CHARS, text)
+        m = _INLINE_FULL.match(text)
         if not m:
             return None
         head, rest = m.group(1), m.group(2)
@@ -222,7 +223,7 @@ def _ordered_labels() -> list[tuple[str, re.Pattern[str]]]:
 def _split_cells(text: str) -> list[str]:
     if " | " in text:
         return [c.strip() for c in text.split(" | ") if c.strip()]
-    m = re.match(r"^(.{2,%d}?)\s*[:：]\s*(.*)$" % MAX_LABEL_CHARS, text)
+    m = _INLINE.match(text)
     if m:
         return [m.group(1), m.group(2)] if m.group(2) else [m.group(1)]
     return [text]
@@ -254,9 +255,9 @@ def fields(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Field]:
                 nxt = seq[j]
                 if _label_of(nxt.text) or nxt.block.region != line.block.region:
                     break
-                if nxt.block.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and nxt.block is not line.block:
-                    if not is_heading_label or _heading_level(nxt.block.tag) <= _heading_level(line.block.tag):
-                        break
+                if nxt.block.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and nxt.block is not line.block and (
+                        not is_heading_label or _heading_level(nxt.block.tag) <= _heading_level(line.block.tag)):
+                    break
                 if nxt.block.tag == "tr" and line.block.tag == "tr" and nxt.block is not line.block:
                     break  # next row of a table is another component
                 value.append(nxt)

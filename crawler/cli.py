@@ -14,7 +14,14 @@ from urllib.parse import urlparse
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from storage import repo
 from storage.db import get_engine, resolve_url, session
@@ -101,17 +108,19 @@ def check(url: str, kind: str | None, name: str | None, region: str | None, json
             region=region or (existing.region if existing else "-"), url=url,
             province=existing.province if existing else None)
         sweep = repo.create_sweep(s, "check", {"url": url, **settings})
-        visit = repo.start_visit(s, sweep.id, unit.id)  # type: ignore[arg-type]
+        assert unit.id is not None and sweep.id is not None
+        visit = repo.start_visit(s, sweep.id, unit.id)
+        assert visit.id is not None
         unit_id, visit_id, sweep_id = unit.id, visit.id, sweep.id
     budget = int(settings.get("PATUH_MAX_PAGES_PER_SITE", 150))
-    _crawl([{"key": str(unit_id), "url": url}], {str(unit_id): visit_id}, db_url, settings,  # type: ignore[dict-item]
+    _crawl([{"key": str(unit_id), "url": url}], {str(unit_id): visit_id}, db_url, settings,
            f"Memeriksa {urlparse(url).netloc}", budget)
     with session(engine) as s:
-        sweep = repo.finish_sweep(s, sweep_id)  # type: ignore[arg-type]
-        visit = repo.get_visit(s, visit_id)  # type: ignore[arg-type]
-        unit = repo.get_unit(s, unit_id)  # type: ignore[arg-type]
-        assert visit is not None and unit is not None
-        report = unit_report(s, sweep, visit, unit)
+        sweep = repo.finish_sweep(s, sweep_id)
+        stored_visit = repo.get_visit(s, visit_id)
+        stored_unit = repo.get_unit(s, unit_id)
+        assert stored_visit is not None and stored_unit is not None
+        report = unit_report(s, sweep, stored_visit, stored_unit)
     if json_out == "-":
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -216,7 +225,7 @@ def recheck(sweep_ref: str, db: str | None) -> None:
     with session(get_engine(db)) as s:
         sw = _sweep(s, sweep_ref)
         n = 0
-        for visit, _unit in repo.visits_for_sweep(s, sw.id):  # type: ignore[arg-type]
+        for visit, _unit in repo.visits_for_sweep(s, sw.id):
             pages = repo.pages_for_visit(s, visit.id)  # type: ignore[arg-type]
             docs = [Document.from_json(p.document) for p in pages if p.document]
             page_ids = {p.url: p.id for p in pages}

@@ -47,10 +47,7 @@ def verdict_rows(verdicts: list[Verdict], page_ids: dict[str, int]) -> list[dict
 def store_judgement(s: Any, visit_id: int, docs: list[Document], done: UnitDone, page_ids: dict[str, int],
                     kinds: Counter[str]) -> list[Verdict]:
     """Judge one unit's documents and store findings, score and zone on its visit."""
-    if done.reachable:
-        verdicts = judge(docs)
-    else:
-        verdicts = unknown_verdicts(done.error or "tidak diketahui")
+    verdicts = judge(docs) if done.reachable else unknown_verdicts(done.error or "tidak diketahui")
     value = score(verdicts)
     g, _, zone = grade(value)
     repo.save_judgement(

@@ -45,7 +45,7 @@ def canonical(url: str) -> str:
     query = urlencode(sorted((k, v) for k, v in parse_qsl(p.query, keep_blank_values=True)
                              if not SESSION_PARAMS.match(k)))
     netloc = (p.hostname or "").lower()
-    if p.port and not (p.scheme == "http" and p.port == 80 or p.scheme == "https" and p.port == 443):
+    if p.port and not ((p.scheme == "http" and p.port == 80) or (p.scheme == "https" and p.port == 443)):
         netloc += f":{p.port}"
     return urlunparse((p.scheme.lower(), netloc, p.path or "/", "", query, ""))
 
@@ -160,7 +160,7 @@ class SiteSpider(scrapy.Spider):
         state.inflight -= 1
         start = response.meta.get("start", False)
         depth = int(response.meta.get("depth", 0))
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").split(";")[0].strip().lower()
         if start:
             state.host = origin(response.url)  # an ordinary redirect (http -> https, www.) moves the site
             state.https = response.url.startswith("https://")
@@ -173,8 +173,8 @@ class SiteSpider(scrapy.Spider):
         if ctype in PDF_TYPES or response.body[:5] == b"%PDF-":
             kind = "pdf"
             doc = extract_pdf(response.url, response.body)
-        elif isinstance(response, TextResponse) and ("html" in ctype or not ctype or ctype == "text/plain"
-                                                     and b"<html" in response.body[:2000].lower()):
+        elif isinstance(response, TextResponse) and ("html" in ctype or not ctype or (ctype == "text/plain"
+                                                     and b"<html" in response.body[:2000].lower())):
             kind = "html"
             doc = extract_html(response.url, response.text)
         if start:

@@ -168,10 +168,7 @@ def dispose_engines(url: str | None = None) -> None:
     For tests, and for worker processes after a fork.
     """
     with _engines_lock:
-        if url is None:
-            keys = list(_engines)
-        else:
-            keys = [_normalise(resolve_url(url)).render_as_string(hide_password=False)]
+        keys = list(_engines) if url is None else [_normalise(resolve_url(url)).render_as_string(hide_password=False)]
         for key in keys:
             engine = _engines.pop(key, None)
             if engine is not None:

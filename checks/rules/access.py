@@ -54,7 +54,7 @@ class DisabilityAccessPublished(Rule):
         for line in lines(doc):
             t = line.norm
             fac = FACILITY.search(t)
-            if not fac or AID_EVENT.search(t) and not SPECIFIC.search(t.replace(fac.group(0), "", 1)):
+            if not fac or (AID_EVENT.search(t) and not SPECIFIC.search(t.replace(fac.group(0), "", 1))):
                 continue
             heads = norm(" ".join(line.block.headings))
             if SPECIFIC.search(t) or BENEFICIARY.search(t) or BENEFICIARY.search(heads) or page_topic:

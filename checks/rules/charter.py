@@ -42,7 +42,7 @@ class ServiceCharterPublished(Rule):
         seq = lines(doc)
         for line in seq:
             t = line.norm
-            if not PLEDGE.search(t) or SIGNING_NEWS.search(t) and not re.search(r"(sang+up|siap|bersedia)", t):
+            if not PLEDGE.search(t) or (SIGNING_NEWS.search(t) and not re.search(r"(sang+up|siap|bersedia)", t)):
                 continue
             near = charter_page or any(CHARTER_WORD.search(norm(h)) for h in line.block.headings)
             near = near or any(CHARTER_WORD.search(o.norm) for o in seq[max(0, line.index - 4): line.index + 1])

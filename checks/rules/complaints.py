@@ -113,7 +113,7 @@ class ComplaintChannelPublished(Rule):
             t = line.norm
             if line_excluded(line) or not COMPLAINT.search(t):
                 continue
-            if "lapor.go.id" in t or re.search(r"\bsms\s*1708\b|sp4n-?lapor", t) and PHONE.search(t):
+            if "lapor.go.id" in t or (re.search(r"\bsms\s*1708\b|sp4n-?lapor", t) and PHONE.search(t)):
                 yield self.hit(doc, line.block, line.text, 0.9)
             elif (PHONE.search(t) or EMAIL.search(t)) and len(t) < 400:
                 yield self.hit(doc, line.block, line.text, 0.85)

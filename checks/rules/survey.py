@@ -30,7 +30,8 @@ RESULT_WORD = re.compile(
 PLAN = re.compile(r"(akan (?:melaksanakan|dilaksanakan|mengadakan|digelar)|berencana|rencana|persiapan|sedang disusun)")
 TAKE = re.compile(
     r"(isi (?:survei|survey|kuesioner|kuisioner)|ikuti survei|mengisi survei|isi skm|isi ikm|take the survey|"
-    r"fill (?:in|out) the survey|beri(?:kan)? penilaian|nilai pelayanan kami|survei online|e-?skm|kirim (?:survei|penilaian|jawaban))"
+    r"fill (?:in|out) the survey|beri(?:kan)? penilaian|nilai pelayanan kami|survei online|e-?skm|"
+    r"kirim (?:survei|penilaian|jawaban))"
 )
 FORM_HOSTS = ("forms.gle", "docs.google.com", "forms.office.com", "surveymonkey.com", "typeform.com", "s.id", "bit.ly")
 
@@ -52,11 +53,11 @@ class SatisfactionSurveyPublished(Rule):
     weight = 8
 
     def inspect(self, doc: Document, ctx: Context) -> Iterator[Hit]:
-        survey_page = bool(SURVEY.search(ctx.h1) or SURVEY.search(ctx.title) or SURVEY.search(ctx.path.replace("-", " ")))
+        survey_page = any(SURVEY.search(x) for x in (ctx.h1, ctx.title, ctx.path.replace("-", " ")))
         for link in doc.links:
             label = norm(link.text)
             host = (urlparse(link.url).hostname or "").lower()
-            if (TAKE.search(label) or SURVEY.search(label) and host in FORM_HOSTS) and not ctx.excluded:
+            if (TAKE.search(label) or (SURVEY.search(label) and host in FORM_HOSTS)) and not ctx.excluded:
                 if link.region == "nav" and not TAKE.search(label):
                     continue
                 h = self.hit(doc, None, f"{link.text} → {link.url}", 0.85, kind="link" if host in FORM_HOSTS else "")
@@ -73,6 +74,6 @@ class SatisfactionSurveyPublished(Rule):
             in_survey = survey_page or SURVEY.search(heads) or SURVEY.search(t)
             if not in_survey or PLAN.search(t):
                 continue
-            if INDEX_VALUE.search(t) and RESULT_WORD.search(t + " " + heads) and not re.search(r"\b(rp|jam|pukul)\b", t) \
-                    and not DATE.search(t):
+            is_value = INDEX_VALUE.search(t) and RESULT_WORD.search(t + " " + heads)
+            if is_value and not re.search(r"\b(rp|jam|pukul)\b", t) and not DATE.search(t):
                 yield self.hit(doc, line.block, line.text, 0.9 if SURVEY.search(t + heads) else 0.7)
