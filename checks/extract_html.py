@@ -217,6 +217,11 @@ class _Walker:
             return
         alt = clean(el.get("alt") or el.get("title") or "")
         self.images.append(Link(url=absolute, text=alt[:300], region=region))
+        if len(alt) >= 40 and " " in alt:
+            # a descriptive text alternative is text the site publishes (a maklumat written into the alt)
+            heads = self.headings(region)
+            self.blocks.append(Block(text=alt[:2000], tag="img", headings=heads, region=region,
+                                     locator="teks alternatif gambar"))
 
     def _table(self, el: etree._Element, region: str) -> None:
         rows: list[list[str]] = []
@@ -285,9 +290,6 @@ def extract_html(url: str, html: str, kind: str = "html") -> Document:
     body = root.find("body")
     walker.walk(body if body is not None else root, "main")
     walker.flush()
-    for img in walker.images:
-        if img.text:
-            walker.blocks.append(Block(text=img.text, tag="img", region=img.region, locator="teks alternatif gambar"))
     lang = (root.get("lang") or "").lower()
     refresh = root.xpath("//meta[translate(@http-equiv,'REFSH','refsh')='refresh']/@content")
     meta: dict[str, object] = {}

@@ -61,7 +61,7 @@ class Field:
 # A label line is short, may carry a number ("3.", "a)", "-") and ends the label with ":" or a cell
 # border. Misspellings seen in the wild (persaratan, prosedure, tarip, standart) are part of the
 # patterns, not special cases.
-_NUM = r"^(?:[\divxlc]{1,4}[.)]|[a-h][.)]|[-•*·])?\s*"
+_NUM = r"^(?:[\divxlc]{1,4}[.)]|[a-h][.)]|[-•*·])?\s*(?:service |layanan |pelayanan )?"
 LABELS: dict[str, re.Pattern[str]] = {
     "requirements": re.compile(
         _NUM + r"(persyaratan|persaratan|persyaratn|prasyarat|syarat(?:-syarat)?|requirements?|"
@@ -74,7 +74,7 @@ LABELS: dict[str, re.Pattern[str]] = {
         r"steps|how to apply)\b"
     ),
     "service_time": re.compile(
-        _NUM + r"(jangka waktu|(?:lama )?waktu (?:penyelesaian|pelayanan?|layanan|proses|tunggu)|lama waktu|"
+        _NUM + r"(jangka waktu|(?:lama )?(?:waktu|wkt\.?) (?:penyelesaian|pelayanan?|layanan|proses|tunggu)|lama waktu|"
         r"lama (?:proses|pelayanan|penyelesaian|layanan)|durasi(?: layanan| pelayanan)?|service time|processing time|"
         r"time (?:limit|frame)|completion time|waktu|jangka)\b"
     ),
@@ -104,9 +104,19 @@ VAGUE = re.compile(
 )
 
 
+PLACEHOLDER = re.compile(
+    r"(dalam (?:tahap )?(?:pengembangan|penyusunan|perbaikan|pembaruan|proses (?:pembaruan|penyusunan))|segera hadir|"
+    r"coming soon|under construction|belum (?:tersedia|diisi|ada (?:data|konten|informasi))|sedang disiapkan|"
+    r"akan (?:segera )?(?:diisi|diunggah|dilengkapi|ditampilkan|diperbarui|diumumkan)|maintenance|lorem ipsum)"
+)
+
+
 def is_vague(text: str) -> bool:
+    """An empty, placeholder or non-committal value ("-", "Tersedia", "dalam pengembangan")."""
     t = norm(text).strip(" .:;,")
-    return not t or len(t) < 3 or bool(VAGUE.match(t))
+    if not t or len(t) < 3 or VAGUE.match(t):
+        return True
+    return len(t) < 200 and bool(PLACEHOLDER.search(t))
 
 
 # --- page context --------------------------------------------------------------------------------
@@ -134,10 +144,7 @@ MONTHS = (
     r"july|august|october|december)"
 )
 DATE = re.compile(r"\b\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b")
-DATE_ONLY = re.compile(
-    r"^(?:(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu),?\s*)?(?:diposting|posted|dipublikasikan|oleh\s+\w+)?"
-    r"[\s,:|-]*\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b.{0,40}$"
-)
+DATE_ONLY = re.compile(r"^.{0,40}\b\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b.{0,40}$")
 
 
 @dataclass(slots=True)
@@ -157,9 +164,12 @@ def context(doc: Document) -> Context:
     h1 = next((norm(b.text) for b in doc.blocks if b.region == "main" and b.tag in ("h1", "h2")), "")
     # date folders of uploaded files (/wp-content/uploads/2024/03/) are storage, not news posts
     news_path = bool(NEWS_PATH.search(path)) and not (doc.kind != "html" and "/uploads/" in path)
-    dated = any(DATE_ONLY.match(norm(b.text)) for b in doc.main_blocks()[:6])
+    main = doc.main_blocks()[:10]
+    # a news item shows its date right under its title ("14 Maret 2024", "Berita | 3 Juni 2024")
+    dated = any(len(b.text) < 90 and DATE_ONLY.match(norm(b.text)) and main[i - 1].tag in ("h1", "h2", "h3")
+                for i, b in enumerate(main) if i)
     news = news_path or dated
-    if news and not news_path and SERVICE_TITLE.search(h1 or title):
+    if news and not news_path and (SERVICE_TITLE.search(h1) or SERVICE_TITLE.search(title)):
         news = False  # a service page that shows its publication date
     excluded = bool(EXCLUDED_TOPIC.search(h1) or EXCLUDED_TOPIC.search(title.split(" – ")[0]))
     return Context(news=news, excluded=excluded, path=path, title=title, h1=h1)
@@ -174,7 +184,7 @@ def line_excluded(line: Line) -> bool:
 def lines(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Line]:
     out: list[Line] = []
     for block in doc.blocks:
-        if block.region not in regions or (block.tag == "img" and doc.kind == "html"):
+        if block.region not in regions:
             continue
         for part in block.text.split("\n"):
             part = part.strip()
@@ -229,21 +239,59 @@ def _split_cells(text: str) -> list[str]:
     return [text]
 
 
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "h7", "dt", "summary", "th")
+
+
+def _heading_label(line: Line) -> tuple[str, str, str] | None:
+    """A heading that names a component after the service ("Pembuatan KK – Alur Permohonan")."""
+    if line.block.tag not in HEADING_TAGS or len(line.norm) > MAX_LABEL_CHARS:
+        return None
+    parts = re.split(r"\s+[-:|/]\s+|\s*[:(]\s*", line.norm)
+    for part in parts[1:]:
+        found = _label_of(part)
+        if found:
+            return found[0], line.text.strip(" :"), ""
+    return None
+
+
+def _column_fields(doc: Document, regions: tuple[str, ...]) -> list[Field]:
+    """Tables whose header row names a component: `Jenis Pemeriksaan | Waktu Layanan` over rows."""
+    out: list[Field] = []
+    for table in doc.tables:
+        if table.region not in regions or len(table.rows) < 2:
+            continue
+        header = table.rows[0]
+        for col, cell in enumerate(header):
+            found = _label_of(cell) if len(cell) <= MAX_LABEL_CHARS else None
+            if not found or found[2]:
+                continue
+            block = Block(text=" | ".join(header), tag="tr", headings=table.headings, region=table.region,
+                          locator=table.locator)
+            label_line = Line(text=cell, norm=norm(cell), block=block, index=-1)
+            values = []
+            for row in table.rows[1:MAX_VALUE_LINES + 1]:
+                if col < len(row) and row[col]:
+                    text = " | ".join(c for c in row if c)
+                    values.append(Line(text=text, norm=norm(text), block=block, index=-1))
+            out.append(Field(kind=found[0], label=cell, value=values, line=label_line))
+    return out
+
+
 def fields(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Field]:
     """Every labelled component on the page, with the lines that make up its value."""
     seq = lines(doc, regions)
-    out: list[Field] = []
+    out: list[Field] = _column_fields(doc, regions)
     i = 0
     while i < len(seq):
         line = seq[i]
-        found = _label_of(line.text)
+        found = _label_of(line.text) or _heading_label(line)
         if not found:
             i += 1
             continue
         kind, label, inline = found
         value: list[Line] = []
         j = i + 1
-        is_heading_label = line.block.tag in ("h1", "h2", "h3", "h4", "h5", "h6", "h7", "dt", "summary", "th")
+        is_heading_label = line.block.tag in HEADING_TAGS
         if inline and not is_heading_label:
             # the rest of the same cell or paragraph continues an inline value ("Persyaratan | KTP\nKK")
             while j < len(seq) and seq[j].block is line.block and len(value) < MAX_VALUE_LINES \

@@ -36,8 +36,11 @@ PAGES: list[list[Line]] = [
         ("T", "STANDAR PELAYANAN"),
         ("T", "UPTD PUSKESMAS MORU"),
         ("P", "Kecamatan Alor Barat Daya, Kabupaten Alor, Provinsi Nusa Tenggara Timur"),
-        ("P", "Ditetapkan dengan Keputusan Kepala UPTD Puskesmas Moru Nomor 445/PKM-MR/012/I/2024 "
-              "tanggal 15 Januari 2024."),
+        (
+            "P",
+            "Ditetapkan dengan Keputusan Kepala UPTD Puskesmas Moru Nomor 445/PKM-MR/012/I/2024 "
+            "tanggal 15 Januari 2024.",
+        ),
         ("", ""),
         ("H", "A. PELAYANAN PENDAFTARAN DAN RAWAT JALAN POLI UMUM"),
         ("H", "1. Persyaratan"),
@@ -51,20 +54,32 @@ PAGES: list[list[Line]] = [
         ("I", "d. Dokter memeriksa pasien, menegakkan diagnosis dan memberikan resep atau rujukan;"),
         ("I", "e. Pasien mengambil obat di ruang farmasi dan menerima penjelasan cara minum obat."),
         ("H", "3. Jangka Waktu Penyelesaian"),
-        ("P", "Paling lama 60 (enam puluh) menit sejak pendaftaran sampai penyerahan obat, di luar waktu "
-              "tunggu pemeriksaan penunjang."),
+        (
+            "P",
+            "Paling lama 60 (enam puluh) menit sejak pendaftaran sampai penyerahan obat, di luar waktu "
+            "tunggu pemeriksaan penunjang.",
+        ),
         ("H", "4. Biaya/Tarif"),
         ("I", "a. Peserta JKN-KIS: tidak dipungut biaya;"),
-        ("I", "b. Pasien umum: karcis rawat jalan Rp 10.000 sesuai Peraturan Daerah Kabupaten Alor "
-              "Nomor 3 Tahun 2023 tentang Pajak Daerah dan Retribusi Daerah."),
+        (
+            "I",
+            "b. Pasien umum: karcis rawat jalan Rp 10.000 sesuai Peraturan Daerah Kabupaten Alor "
+            "Nomor 3 Tahun 2023 tentang Pajak Daerah dan Retribusi Daerah.",
+        ),
         ("H", "5. Produk Pelayanan"),
-        ("P", "Pemeriksaan dan pengobatan, resep dan obat, surat keterangan sakit bila diperlukan, "
-              "serta surat rujukan ke fasilitas kesehatan lanjutan."),
+        (
+            "P",
+            "Pemeriksaan dan pengobatan, resep dan obat, surat keterangan sakit bila diperlukan, "
+            "serta surat rujukan ke fasilitas kesehatan lanjutan.",
+        ),
         ("H", "6. Penanganan Pengaduan, Saran dan Masukan"),
-        ("P", "Pengaduan disampaikan langsung kepada petugas, melalui kotak saran di ruang tunggu, atau "
-              "SMS/WhatsApp pengaduan 0813-3791-4420. Petugas pengaduan mencatat setiap pengaduan dalam "
-              "buku register, Kepala Puskesmas menetapkan penanggung jawab tindak lanjut, dan jawaban "
-              "disampaikan kepada pengadu paling lambat 3 (tiga) hari kerja."),
+        (
+            "P",
+            "Pengaduan disampaikan langsung kepada petugas, melalui kotak saran di ruang tunggu, atau "
+            "SMS/WhatsApp pengaduan 0813-3791-4420. Petugas pengaduan mencatat setiap pengaduan dalam "
+            "buku register, Kepala Puskesmas menetapkan penanggung jawab tindak lanjut, dan jawaban "
+            "disampaikan kepada pengadu paling lambat 3 (tiga) hari kerja.",
+        ),
     ],
     [
         ("H", "B. PELAYANAN LABORATORIUM"),
@@ -77,8 +92,11 @@ PAGES: list[list[Line]] = [
         ("I", "c. Analis memeriksa sampel dan mencatat hasil;"),
         ("I", "d. Hasil diverifikasi penanggung jawab laboratorium dan diserahkan ke poli pengirim."),
         ("H", "3. Jangka Waktu Penyelesaian"),
-        ("P", "Gula darah, asam urat dan kolesterol: 15 menit. Darah rutin dan urine lengkap: 60 menit. "
-              "Pemeriksaan dahak (BTA): 2 hari kerja."),
+        (
+            "P",
+            "Gula darah, asam urat dan kolesterol: 15 menit. Darah rutin dan urine lengkap: 60 menit. "
+            "Pemeriksaan dahak (BTA): 2 hari kerja.",
+        ),
         ("H", "4. Biaya/Tarif"),
         ("I", "a. Peserta JKN-KIS: tidak dipungut biaya;"),
         ("I", "b. Pasien umum: Rp 15.000 sampai Rp 40.000 per parameter sesuai Perda Nomor 3 Tahun 2023."),
@@ -105,8 +123,7 @@ def pdf_string(text: str) -> bytes:
 
 def content_stream(lines: list[Line]) -> bytes:
     """The page's text as one BT/ET block: one Tj per output line, T* between lines."""
-    out = [b"BT", b"/F1 %d Tf" % FONT_SIZE, b"%d TL" % LEADING,
-           b"%d %d Td" % (MARGIN_LEFT, PAGE_HEIGHT - MARGIN_TOP)]
+    out = [b"BT", b"/F1 %d Tf" % FONT_SIZE, b"%d TL" % LEADING, b"%d %d Td" % (MARGIN_LEFT, PAGE_HEIGHT - MARGIN_TOP)]
     for style, text in lines:
         if style == "":
             out.append(b"T*")
@@ -133,13 +150,15 @@ def build_pdf(pages: list[list[Line]]) -> bytes:
     page_ids = [6 + 2 * i for i in range(n_pages)]
     objects: dict[int, bytes] = {
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
-        2: b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % p for p in page_ids)
-        + b"] /Count %d >>" % n_pages,
+        2: b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % p for p in page_ids) + b"] /Count %d >>" % n_pages,
         3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         4: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-        5: b"<< /Title " + pdf_string("Standar Pelayanan UPTD Puskesmas Moru")
-        + b" /Author " + pdf_string("UPTD Puskesmas Moru")
-        + b" /Producer " + pdf_string("Patuh demo make_pdf.py")
+        5: b"<< /Title "
+        + pdf_string("Standar Pelayanan UPTD Puskesmas Moru")
+        + b" /Author "
+        + pdf_string("UPTD Puskesmas Moru")
+        + b" /Producer "
+        + pdf_string("Patuh demo make_pdf.py")
         + b" /CreationDate (D:20240115090000+08'00') /ModDate (D:20240115090000+08'00') >>",
     }
     for i, lines in enumerate(pages):
@@ -164,8 +183,13 @@ def build_pdf(pages: list[list[Line]]) -> bytes:
     for num in range(1, size):
         out += b"%010d 00000 n \n" % offsets[num]
     file_id = hashlib.md5(bytes(out)).hexdigest().encode()
-    out += (b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R /ID [<" % size + file_id + b"> <" + file_id
-            + b">] >>\nstartxref\n%d\n%%%%EOF\n" % xref_at)
+    out += (
+        b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R /ID [<" % size
+        + file_id
+        + b"> <"
+        + file_id
+        + b">] >>\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    )
     return bytes(out)
 
 

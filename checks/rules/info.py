@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from checks.document import Document
 from checks.rules.base import Hit, Rule, rule
 from checks.rules.complaints import EMAIL, PHONE
-from checks.text import DATE, Context, Line, lines, norm
+from checks.text import DATE, EXCLUDED_TOPIC, Context, Line, lines, norm
 
 DAY = re.compile(r"\b(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|"
-                 r"saturday|sunday|mon|tue|wed|thu|fri|sat|hari kerja)\b")
+                 r"saturday|sunday|mon|tue|wed|thu|fri|sat|sen|sel|rab|kam|jum|sab|min|hari kerja)\b")
 CLOCK = re.compile(r"\b([01]?\d|2[0-4])[.:][0-5]\d\b")
 CLOCK_RANGE = re.compile(
     r"\b([01]?\d|2[0-4])[.:][0-5]\d\s*(?:wib|wita|wit)?\s*(?:-|s/?d|s\.d\.?|sampai(?: dengan)?|hingga|to|until)\s*"
@@ -27,6 +27,14 @@ EVENT = re.compile(r"(posyandu|posbindu|kelas ibu|vaksinasi massal|sesi \d|ujian
                    r"lomba|seminar|pelatihan|sosialisasi|jadwal dokter jaga)")
 ADDRESS = re.compile(
     r"(\b(?:jl|jln|jalan)\b\.?\s*\w|\balamat\b|\baddress\b|\bkompleks\b|\bkomplek\b|\bgedung\b\s+\w|\bkm\.?\s*\d)"
+)
+OTHER_ORGS_HEADING = re.compile(
+    r"(rujukan|instansi (?:lain|terkait)|mitra|tautan|link terkait|jejaring|fasilitas (?:kesehatan )?(?:lain|rujukan)|"
+    r"daftar (?:puskesmas|rumah sakit|sekolah|faskes|apotek|klinik|kantor|desa))"
+)
+OTHER_ORG = re.compile(
+    r"(\brsud\b|rumah sakit|\brs\b|\bbpjs\b|polres|polsek|kantor pos|\bbank\b|kejaksaan|pengadilan|klinik|apotek|"
+    r"sekretariat (?:forum|panitia)|panitia)"
 )
 PLACE = re.compile(r"(kecamatan|kelurahan|desa|kabupaten|kab\.|kota|provinsi|\b\d{5}\b|\brt\.?\s*\d|\bno\.?\s*\d)")
 
@@ -91,19 +99,21 @@ class ContactPublished(Rule):
     regions = ("main", "header", "footer", "aside")
 
     def inspect(self, doc: Document, ctx: Context) -> Iterator[Hit]:
-        regions = ("header", "footer", "aside") if ctx.news else self.regions
+        regions = ("header", "footer", "aside") if ctx.news or ctx.excluded else self.regions
         seen: set[int] = set()
         blocks = [b for b in doc.blocks if b.region in regions and b.tag != "img"]
         for i, block in enumerate(blocks):
-            if id(block) in seen:
+            heads = norm(" ".join(block.headings))
+            if id(block) in seen or EXCLUDED_TOPIC.search(heads) or OTHER_ORGS_HEADING.search(heads):
                 continue
-            # an address and its numbers may sit in neighbouring blocks of one section
-            group = [block] + [b for b in blocks[i + 1: i + 4] if b.region == block.region
-                               and b.headings == block.headings]
+            # an address and its numbers may sit in neighbouring blocks of one section (<dl>, <p> lines)
+            top = block.headings[:1]
+            group = [block] + [b for b in blocks[i + 1: i + 6] if b.region == block.region
+                               and b.headings[:1] == top]
             text = "\n".join(b.text for b in group)
             t = norm(text)
             addr = ADDRESS.search(t)
-            if not addr or not PLACE.search(t):
+            if not addr or not PLACE.search(t) or OTHER_ORG.search(t[max(0, addr.start() - 60): addr.start()]):
                 continue
             if (PHONE.search(text) or EMAIL.search(text)) and not DATE.search(t[:200]):
                 seen.update(id(b) for b in group)

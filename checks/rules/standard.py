@@ -15,7 +15,8 @@ from checks.rules.base import Hit, Rule, rule
 from checks.text import Context, Field, fields, is_vague, line_excluded, lines, norm
 
 DURATION = re.compile(
-    r"(\b\d+(?:[.,]\d+)?\s*(?:\([a-z ]+\)\s*)?(?:menit|jam|hari|minggu|pekan|bulan|mnt|min|minutes?|hours?|days?|"
+    r"(\b\d+(?:[.,]\d+)?\s*(?:\([a-z ]+\)\s*)?(?:menit|jam|hari|minggu|pekan|bulan|mnt|min|hr|hk|mgg|bln|minutes?|"
+    r"hours?|days?|"
     r"weeks?|working days?)\b"
     r"|\b(?:satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|setengah|one|two|three|five|seven|ten)"
     r"\s+(?:menit|jam|hari|minggu|bulan|minutes?|hours?|days?)\b"
@@ -211,6 +212,10 @@ class ServiceProductPublished(StandardComponent):
     weight = 10
     component = "service_product"
 
+    FOR_SALE = re.compile(r"(dijual|dipesan|pemesanan|\bharga\b|\bbeli\b|order|katalog|toko|umkm|kube)")
+
     def valid(self, f: Field) -> bool:
         value = norm(f.value_text)
-        return len(value) >= 5 and not BUDGET.search(value) and not re.match(r"^(program|kegiatan)\b", value)
+        if BUDGET.search(value) or RUPIAH.search(value) or self.FOR_SALE.search(value + " " + norm(f.label)):
+            return False
+        return len(value) >= 5 and not re.match(r"^(program|kegiatan)\b", value)

@@ -27,7 +27,10 @@ RESULT_WORD = re.compile(
     r"(hasil|nilai|indeks|index|skor|score|mutu pelayanan|kinerja unit|kategori|predikat|laporan|report|results?|"
     r"rekapitulasi|semester|triwulan|periode|tahun \d{4}|\b20\d\d\b)"
 )
-PLAN = re.compile(r"(akan (?:melaksanakan|dilaksanakan|mengadakan|digelar)|berencana|rencana|persiapan|sedang disusun)")
+PLAN = re.compile(
+    r"(akan (?:melaksanakan|dilaksanakan|mengadakan|digelar)|berencana|rencana|persiapan|sedang disusun|\btarget\b|"
+    r"sasaran|renja|renstra|proyeksi|indikator kinerja)"
+)
 TAKE = re.compile(
     r"(isi (?:survei|survey|kuesioner|kuisioner)|ikuti survei|mengisi survei|isi skm|isi ikm|take the survey|"
     r"fill (?:in|out) the survey|beri(?:kan)? penilaian|nilai pelayanan kami|survei online|e-?skm|"
@@ -72,7 +75,7 @@ class SatisfactionSurveyPublished(Rule):
             t = line.norm
             heads = norm(" ".join(line.block.headings))
             in_survey = survey_page or SURVEY.search(heads) or SURVEY.search(t)
-            if not in_survey or PLAN.search(t):
+            if not in_survey or PLAN.search(t) or PLAN.search(heads):
                 continue
             is_value = INDEX_VALUE.search(t) and RESULT_WORD.search(t + " " + heads)
             if is_value and not re.search(r"\b(rp|jam|pukul)\b", t) and not DATE.search(t):

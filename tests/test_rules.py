@@ -1,0 +1,42 @@
+"""Every rule on frozen pages: `tests/fixtures/rules/<id>/present-*.html` and `absent-*.html`.
+
+The file name decides the expected status of that indicator; one parametrised test walks them all.
+A present case must also carry evidence that points at the page with a non-empty snippet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checks.extract_html import extract_html
+from checks.judge import judge
+from checks.rules.base import enabled_rules
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+CASES = sorted(FIXTURES.glob("*/*.html"))
+
+
+def test_every_rule_has_present_and_absent_fixtures() -> None:
+    for r in enabled_rules():
+        names = [p.name for p in (FIXTURES / r.id).glob("*.html")]
+        assert sum(n.startswith("present-") for n in names) >= 3, r.id
+        assert sum(n.startswith("absent-") for n in names) >= 3, r.id
+
+
+@pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
+def test_rule_on_frozen_page(path: Path) -> None:
+    indicator = path.parent.name
+    expected = "present" if path.name.startswith("present-") else "absent"
+    url = f"http://unit.example/{indicator}/{path.name}"
+    doc = extract_html(url, path.read_text(encoding="utf-8"))
+    doc.sha256 = "0" * 64
+    doc.captured_at = "2026-01-01T00:00:00Z"
+    verdict = next(v for v in judge([doc]) if v.indicator == indicator)
+    got = [(h.snippet, h.locator) for h in verdict.evidence[:1]]
+    assert verdict.status == expected, f"{indicator}: {path.name} -> {verdict.status} {got}"
+    if expected == "present":
+        assert verdict.evidence and verdict.evidence[0].url == url and verdict.evidence[0].snippet
+    else:
+        assert not verdict.evidence and "dokumen" in verdict.summary
