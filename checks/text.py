@@ -239,6 +239,7 @@ def _split_cells(text: str) -> list[str]:
     return [text]
 
 
+TABLE_HEADER = re.compile(r"^(?:no\.? \| )?(?:komponen|uraian|jenis|unsur|component|description|item)\b")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "h7", "dt", "summary", "th")
 
 
@@ -306,8 +307,9 @@ def fields(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Field]:
                 if nxt.block.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and nxt.block is not line.block and (
                         not is_heading_label or _heading_level(nxt.block.tag) <= _heading_level(line.block.tag)):
                     break
-                if nxt.block.tag == "tr" and line.block.tag == "tr" and nxt.block is not line.block:
-                    break  # next row of a table is another component
+                if nxt.block.tag == "tr" and nxt.block is not line.block and (
+                        line.block.tag == "tr" or TABLE_HEADER.match(nxt.norm)):
+                    break  # the next row of a table is another component; a new table is not this value
                 value.append(nxt)
                 j += 1
         out.append(Field(kind=kind, label=label, value=value, line=line, inline=inline))

@@ -76,6 +76,14 @@ def _title(indicator: str) -> str:
     return r.title if r else indicator
 
 
+def _short(indicator: str) -> str:
+    from checks.rules.base import RULES, enabled_rules
+
+    enabled_rules()
+    r = RULES.get(indicator)
+    return (r.short or r.title) if r else indicator
+
+
 def sweep_reports(s: Any, sweep: Sweep, region: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     return [unit_report(s, sweep, v, u) for v, u in repo.visits_for_sweep(s, sweep.id, region, kind)]  # type: ignore[arg-type]
 
@@ -112,12 +120,12 @@ def print_checklist(console: Console, report: dict[str, Any]) -> None:
 def table_rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for r in reports:
-        missing = [f["title"] for f in r["findings"] if f["status"] == "absent"]
+        missing = [_short(f["indicator"]) for f in r["findings"] if f["status"] == "absent"]
         rows.append({
             "nama": r["unit"]["name"], "jenis": r["unit"]["kind"], "wilayah": r["unit"]["region"],
             "url": r["unit"]["url"], "terjangkau": "ya" if r["reachable"] else "tidak",
             "nilai": "" if r["score"] is None else f"{r['score']:.1f}", "predikat": r["grade"] or "",
-            "zona": r["zone"] or "", "belum_ada": "; ".join(missing), "galat": r.get("error", ""),
+            "zona": r["zone"] or "", "belum_ada": ", ".join(missing), "galat": r.get("error", ""),
         })
     return rows
 

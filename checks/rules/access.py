@@ -44,6 +44,7 @@ class DisabilityAccessPublished(Rule):
 
     id = "disability_access"
     title = "Pelayanan bagi penyandang disabilitas / berkebutuhan khusus"
+    short = "Disabilitas"
     basis = "UU 25/2009 Pasal 29; UU 8/2016; PP 42/2020"
     weight = 8
 

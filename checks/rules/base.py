@@ -33,6 +33,7 @@ class Rule:
 
     id: ClassVar[str]
     title: ClassVar[str]
+    short: ClassVar[str] = ""  # a word or two for narrow tables
     basis: ClassVar[str]
     weight: ClassVar[float]
     version: ClassVar[int] = 1

@@ -32,6 +32,7 @@ class ServiceCharterPublished(Rule):
 
     id = "service_charter"
     title = "Maklumat pelayanan"
+    short = "Maklumat"
     basis = "UU 25/2009 Pasal 22"
     weight = 8
 

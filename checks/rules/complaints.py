@@ -47,6 +47,7 @@ class ComplaintHandlingPublished(Rule):
 
     id = "complaint_handling"
     title = "Penanganan pengaduan, saran dan masukan"
+    short = "Penanganan pengaduan"
     basis = "UU 25/2009 Pasal 21 huruf j; Pasal 36-37; Perpres 76/2013"
     weight = 8
 
@@ -88,6 +89,7 @@ class ComplaintChannelPublished(Rule):
 
     id = "complaint_channel"
     title = "Sarana pengaduan"
+    short = "Sarana pengaduan"
     basis = "UU 25/2009 Pasal 36; Perpres 76/2013 (SP4N-LAPOR!)"
     weight = 10
     regions = ("main", "header", "footer", "aside", "nav")

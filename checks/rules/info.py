@@ -52,6 +52,7 @@ class OpeningHoursPublished(Rule):
 
     id = "opening_hours"
     title = "Jam pelayanan"
+    short = "Jam layanan"
     basis = "UU 25/2009 Pasal 21; PermenPANRB 15/2014"
     weight = 6
     regions = ("main", "header", "footer", "aside")
@@ -94,6 +95,7 @@ class ContactPublished(Rule):
 
     id = "contact"
     title = "Alamat dan kontak unit"
+    short = "Kontak"
     basis = "UU 25/2009 Pasal 23 (sistem informasi pelayanan publik)"
     weight = 6
     regions = ("main", "header", "footer", "aside")

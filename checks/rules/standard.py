@@ -81,6 +81,7 @@ class RequirementsPublished(StandardComponent):
 
     id = "requirements"
     title = "Persyaratan pelayanan"
+    short = "Persyaratan"
     basis = "UU 25/2009 Pasal 21 huruf b; PermenPANRB 15/2014"
     weight = 10
     component = "requirements"
@@ -104,6 +105,7 @@ class ProcedurePublished(StandardComponent):
 
     id = "procedure"
     title = "Sistem, mekanisme dan prosedur (alur pelayanan)"
+    short = "Prosedur"
     basis = "UU 25/2009 Pasal 21 huruf c"
     weight = 10
     component = "procedure"
@@ -131,6 +133,7 @@ class ServiceTimePublished(StandardComponent):
 
     id = "service_time"
     title = "Jangka waktu penyelesaian"
+    short = "Waktu"
     basis = "UU 25/2009 Pasal 21 huruf d"
     weight = 10
     component = "service_time"
@@ -172,6 +175,7 @@ class FeesPublished(StandardComponent):
 
     id = "fees"
     title = "Biaya/tarif pelayanan"
+    short = "Biaya"
     basis = "UU 25/2009 Pasal 21 huruf e"
     weight = 10
     component = "fees"
@@ -208,6 +212,7 @@ class ServiceProductPublished(StandardComponent):
 
     id = "service_product"
     title = "Produk pelayanan"
+    short = "Produk"
     basis = "UU 25/2009 Pasal 21 huruf f"
     weight = 10
     component = "service_product"

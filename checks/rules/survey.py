@@ -52,6 +52,7 @@ class SatisfactionSurveyPublished(Rule):
 
     id = "satisfaction_survey"
     title = "Survei Kepuasan Masyarakat"
+    short = "SKM"
     basis = "PermenPANRB 14/2017"
     weight = 8
 

@@ -1,0 +1,95 @@
+"""HTML and PDF to Document: regions, headings, tables, links, hostile input, round trip."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.document import Document
+from checks.extract_html import MAX_CHARS, extract_html
+from checks.extract_pdf import extract_pdf
+from checks.text import context, fields
+from tests.pdfgen import make_pdf
+
+PAGE = """<!doctype html><html lang="id"><head><title>Standar Pelayanan KTP – Dukcapil</title>
+<script>var x = "<p>not text</p>";</script></head><body>
+<header class="site-header"><p>Dinas Dukcapil</p><nav><ul><li><a href="/layanan/">Layanan</a></li></ul></nav></header>
+<main><h1>Standar Pelayanan KTP-el</h1>
+<h2>Persyaratan</h2><ul><li>Fotokopi KK</li><li>Surat pengantar</li></ul>
+<table><tr><th>Komponen</th><th>Uraian</th></tr><tr><td>Biaya</td><td>Gratis</td></tr></table>
+<details><summary>Alur</summary><ol><li>Ambil antrean</li><li>Rekam biometrik</li></ol></details>
+<p><a href="https://www.lapor.go.id"><img src="/lapor.png" alt="SP4N LAPOR"></a></p></main>
+<footer id="colophon"><h2>Kontak</h2><p>Jl. Merdeka No. 1<br>Telp. (0561) 123456</p></footer>
+</body></html>"""
+
+
+def test_regions_headings_tables_links() -> None:
+    doc = extract_html("http://unit.example/sp/ktp/", PAGE)
+    assert doc.title.startswith("Standar Pelayanan KTP")
+    assert doc.lang == "id"
+    by_text = {b.text: b for b in doc.blocks}
+    assert by_text["Fotokopi KK"].headings == ("Standar Pelayanan KTP-el", "Persyaratan")
+    assert by_text["Fotokopi KK"].region == "main"
+    assert by_text["Layanan"].region == "nav"
+    assert by_text["Jl. Merdeka No. 1\nTelp. (0561) 123456"].region == "footer"
+    assert by_text["Jl. Merdeka No. 1\nTelp. (0561) 123456"].headings == ("Kontak",)  # own stack per region
+    assert doc.tables[0].rows == [["Komponen", "Uraian"], ["Biaya", "Gratis"]]
+    assert "not text" not in doc.text  # scripts are never text
+    lapor = [link for link in doc.links if "lapor.go.id" in link.url]
+    assert lapor and lapor[0].text == "SP4N LAPOR"  # image alt stands in for anchor text
+    assert "http://unit.example/layanan/" in [link.url for link in doc.links]
+
+
+def test_fields_from_heading_table_and_accordion() -> None:
+    doc = extract_html("http://unit.example/sp/ktp/", PAGE)
+    kinds = {f.kind: f for f in fields(doc)}
+    assert kinds["requirements"].items == ["Fotokopi KK", "Surat pengantar"]
+    assert kinds["fees"].value_text == "Gratis"
+    assert kinds["procedure"].items == ["Ambil antrean", "Rekam biometrik"]
+
+
+def test_layout_tables_are_containers() -> None:
+    html = ("<table><tr><td><table><tr><td>Menu</td></tr></table></td><td><h2>Jadwal</h2>"
+            "<p>Senin - Kamis 07.30 - 14.00</p></td></tr></table>")
+    doc = extract_html("http://u.example/", html)
+    assert not any(t.rows == [["Menu"]] and len(t.rows[0]) > 1 for t in doc.tables)
+    block = next(b for b in doc.blocks if b.text.startswith("Senin"))
+    assert block.headings[-1] == "Jadwal"
+
+
+@pytest.mark.parametrize("html", ["", "   ", "<html", "\x00\x01\x02", "<p>" * 50_000, "<div>" + "x" * (MAX_CHARS + 10)])
+def test_hostile_or_broken_html_never_raises(html: str) -> None:
+    doc = extract_html("http://u.example/", html)
+    assert isinstance(doc, Document)
+    assert len(doc.text) <= MAX_CHARS
+
+
+def test_news_context_from_path_and_date() -> None:
+    news = extract_html("http://u.example/berita/rapat-skm/", "<h1>Rapat</h1><p>12 Maret 2024</p><p>Isi</p>")
+    assert context(news).news
+    dated = extract_html("http://u.example/?p=12", "<h1>Bupati Meninjau</h1><p>Berita | 3 Juni 2024</p><p>x</p>")
+    assert context(dated).news
+    service = extract_html("http://u.example/sp/", "<h1>Standar Pelayanan</h1><p>1 Juni 2024</p><p>Persyaratan</p>")
+    assert not context(service).news
+    recruit = extract_html("http://u.example/p/", "<h1>Penerimaan Tenaga Kontrak 2024</h1><p>Persyaratan: KTP</p>")
+    assert context(recruit).excluded
+
+
+def test_document_json_round_trip() -> None:
+    doc = extract_html("http://unit.example/sp/ktp/", PAGE)
+    again = Document.from_json(doc.to_json())
+    assert again == doc
+
+
+def test_pdf_text_by_page() -> None:
+    body = make_pdf([["STANDAR PELAYANAN", "Persyaratan : KTP asli dan Kartu Keluarga"], ["Biaya : Gratis"]])
+    doc = extract_pdf("http://u.example/sp.pdf", body)
+    assert doc.kind == "pdf" and doc.meta["pages"] == 2
+    fees = next(b for b in doc.blocks if b.text.startswith("Biaya"))
+    assert fees.locator == "halaman 2"
+    assert {f.kind for f in fields(doc)} >= {"requirements", "fees"}
+
+
+@pytest.mark.parametrize("body", [b"", b"%PDF-1.4 garbage", b"%PDF-1.7\n1 0 obj << /Type /Pages /Kids [9 0 R] >>"])
+def test_malformed_pdf_gives_an_empty_document(body: bytes) -> None:
+    doc = extract_pdf("http://u.example/x.pdf", body)
+    assert doc.kind == "pdf" and not doc.blocks
