@@ -6,7 +6,7 @@ The weights live on the rules; the bands are Ombudsman's (indicators.yaml, scori
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from checks.document import Document
@@ -81,16 +81,16 @@ def unknown_verdicts(reason: str, rules: list[Rule] | None = None) -> list[Verdi
                     rule_version=r.version, summary=f"situs tidak dapat dibaca: {reason}") for r in rules]
 
 
-def score(verdicts: list[Verdict], rules: list[Rule] | None = None) -> float | None:
-    """Weighted share of present indicators, 0-100; None when nothing could be decided."""
+def score(statuses: Mapping[str, str], rules: list[Rule] | None = None) -> float | None:
+    """Weighted share of present indicators (indicator -> status), 0-100; None when nothing was decided."""
     rules = rules if rules is not None else enabled_rules()
     weights = {r.id: r.weight for r in rules}
-    decided = [v for v in verdicts if v.status != "unknown"]
-    if not decided:
+    decided = {k: v for k, v in statuses.items() if v != "unknown" and k in weights}
+    total = sum(weights[k] for k in decided)
+    if not total:
         return None
-    total = sum(weights[v.indicator] for v in decided)
-    got = sum(weights[v.indicator] for v in decided if v.status == "present")
-    return round(100.0 * got / total, 1) if total else None
+    got = sum(weights[k] for k, v in decided.items() if v == "present")
+    return round(100.0 * got / total, 1)
 
 
 def grade(value: float | None) -> tuple[str | None, str | None, str | None]:

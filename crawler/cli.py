@@ -49,7 +49,7 @@ def _progress() -> Progress:
 
 
 def _crawl(units: list[dict[str, str]], visits: dict[str, int], db: str, overrides: dict[str, Any],
-           label: str, total_pages: int | None) -> None:
+           label: str, total_pages: int | None, sweep_id: int | None = None) -> None:
     from crawler.runner import run_crawl
 
     with _progress() as bar:
@@ -65,7 +65,7 @@ def _crawl(units: list[dict[str, str]], visits: dict[str, int], db: str, overrid
             else:
                 bar.update(task, completed=p.units_done, info=info)
 
-        run_crawl(units, visits, db, overrides, update)
+        run_crawl(units, visits, db, overrides, update, sweep_id=sweep_id)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -199,12 +199,12 @@ def sweep(region: str | None, kind: str | None, limit: int | None, resume: bool,
         chosen = repo.list_units(s, region=region, kind=kind, limit=limit)
         done = {v.unit_id for v, _ in repo.visits_for_sweep(s, sw.id) if v.status in ("done", "failed")}  # type: ignore[arg-type]
         todo = [u for u in chosen if u.id not in done]
-        visits = {str(u.id): repo.start_visit(s, sw.id, u.id).id for u in todo}  # type: ignore[arg-type]
+        visits = {str(u.id): int(repo.start_visit(s, sw.id, u.id).id or 0) for u in todo}  # type: ignore[arg-type]
         payload = [{"key": str(u.id), "url": u.url} for u in todo]
         sweep_id = sw.id
     console.print(f"Sapuan #{sweep_id}: {len(todo)} unit diperiksa ({len(chosen) - len(todo)} sudah selesai).")
     if payload:
-        _crawl(payload, visits, db_url, settings, "Sapuan", None)  # type: ignore[arg-type]
+        _crawl(payload, visits, db_url, settings, "Sapuan", None, sweep_id=sweep_id)
     with session(engine) as s:
         repo.finish_sweep(s, sweep_id)  # type: ignore[arg-type]
         results = repo.visits_for_sweep(s, sweep_id)  # type: ignore[arg-type]
@@ -218,21 +218,18 @@ def sweep(region: str | None, kind: str | None, limit: int | None, resume: bool,
 @DB_OPTION
 def recheck(sweep_ref: str, db: str | None) -> None:
     """Jalankan ulang aturan terkini atas dokumen tersimpan, tanpa merayap ulang."""
-    from checks.document import Document
     from crawler.items import UnitDone
-    from crawler.pipelines import store_judgement
+    from crawler.pipelines import judge_visit
 
     with session(get_engine(db)) as s:
         sw = _sweep(s, sweep_ref)
         n = 0
         for visit, _unit in repo.visits_for_sweep(s, sw.id):
-            pages = repo.pages_for_visit(s, visit.id)  # type: ignore[arg-type]
-            docs = [Document.from_json(p.document) for p in pages if p.document]
-            page_ids = {p.url: p.id for p in pages}
-            kinds = Counter(d.kind for d in docs)
+            if visit.id is None or visit.status not in ("done", "failed"):
+                continue
             done = UnitDone(unit=str(visit.unit_id), reachable=bool(visit.reachable), error=visit.error,
                             https=visit.https, pages_fetched=visit.pages_fetched, errors=visit.errors)
-            store_judgement(s, visit.id, docs, done, page_ids, kinds)  # type: ignore[arg-type]
+            judge_visit(s, visit.id, done)
             n += 1
     console.print(f"Sapuan #{sw.id}: {n} unit dinilai ulang dengan aturan terkini.")
 

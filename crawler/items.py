@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from checks.document import Document
-
 
 @dataclass(slots=True)
 class PageItem:
@@ -20,10 +18,13 @@ class PageItem:
     size: int
     depth: int
     fetched_at: datetime
-    document: Document | None
+    body: bytes = b""  # handed to a worker for extraction; empty when nothing is to be read
+    encoding: str | None = None
     etag: str | None = None
     last_modified: str | None = None
     error: str | None = None
+    reused: str | None = None  # "304", "sha256" or "revisit": the stored document of `reused_from` stands
+    reused_from: int | None = None
 
 
 @dataclass(slots=True)

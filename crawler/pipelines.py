@@ -1,21 +1,22 @@
 """Item pipeline: pages stream to storage in batches; a unit is judged the moment its crawl ends.
 
-Per-unit state (the unit's documents) lives only until that unit is judged, so memory follows
-the number of units crawling at once, not the size of the sweep.
+Extraction and judgement run in a worker process (`crawler.workers`); this pipeline only awaits
+them and writes rows. Nothing is kept per unit beyond its unwritten batch, so memory follows the
+number of units crawling at once, not the size of the sweep.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapy import Spider
 from scrapy.crawler import Crawler
 
-from checks.document import Document
-from checks.judge import Verdict, grade, judge, score, unknown_verdicts
+from checks.judge import grade, score
+from crawler import workers
 from crawler.items import PageItem, UnitDone
 from storage import repo
 from storage.db import get_engine, session
@@ -29,98 +30,132 @@ def _parse_time(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def verdict_rows(verdicts: list[Verdict], page_ids: dict[str, int]) -> list[dict[str, Any]]:
-    rows = []
-    for v in verdicts:
-        rows.append({
-            "indicator": v.indicator, "status": v.status, "confidence": v.confidence, "rule_id": v.rule_id,
-            "rule_version": v.rule_version, "summary": v.summary,
-            "evidence": [{
-                "page_id": page_ids.get(h.url), "url": h.url, "kind": h.kind, "locator": h.locator,
-                "snippet": h.snippet, "sha256": h.sha256,
-                "captured_at": _parse_time(h.captured_at),
-            } for h in v.evidence],
-        })
-    return rows
+def verdict_rows(verdicts: list[dict[str, Any]], page_ids: dict[str, int]) -> list[dict[str, Any]]:
+    """Finding rows for storage from verdict dicts (`checks.judge.Verdict` as dicts)."""
+    return [{
+        "indicator": v["indicator"], "status": v["status"], "confidence": v["confidence"], "rule_id": v["rule_id"],
+        "rule_version": v["rule_version"], "summary": v["summary"],
+        "evidence": [{
+            "page_id": page_ids.get(h["url"]), "url": h["url"], "kind": h["kind"], "locator": h["locator"],
+            "snippet": h["snippet"], "sha256": h["sha256"], "captured_at": _parse_time(h["captured_at"]),
+        } for h in v["evidence"]],
+    } for v in verdicts]
 
 
-def store_judgement(s: Any, visit_id: int, docs: list[Document], done: UnitDone, page_ids: dict[str, int],
-                    kinds: Counter[str]) -> list[Verdict]:
-    """Judge one unit's documents and store findings, score and zone on its visit."""
-    verdicts = judge(docs) if done.reachable else unknown_verdicts(done.error or "tidak diketahui")
-    value = score(verdicts)
+def save_verdicts(s: Any, visit_id: int, verdicts: list[dict[str, Any]], done: UnitDone) -> None:
+    """Store a unit's verdicts, score and zone on its visit (one transaction)."""
+    index = repo.visit_page_index(s, visit_id)
+    page_ids: dict[str, int] = {}
+    for pid, url, final_url, _, _ in index:
+        page_ids.setdefault(url, pid)
+        page_ids.setdefault(final_url, pid)
+    kinds = dict(Counter(kind for _, _, _, kind, has_doc in index if has_doc))
+    value = score({v["indicator"]: v["status"] for v in verdicts})
     g, _, zone = grade(value)
     repo.save_judgement(
         s, visit_id, findings=verdict_rows(verdicts, page_ids), reachable=done.reachable, https=done.https,
-        error=done.error, pages_fetched=done.pages_fetched, documents=dict(kinds), errors=done.errors,
+        error=done.error, pages_fetched=done.pages_fetched, documents=kinds, errors=done.errors,
         score=value, grade=g, zone=zone, status="done" if done.reachable else "failed",
     )
-    return verdicts
+
+
+def judge_visit(s: Any, visit_id: int, done: UnitDone) -> None:
+    """Judge a stored visit now (recheck): documents from storage, verdicts stored."""
+    docs = repo.visit_documents(s, visit_id)
+    save_verdicts(s, visit_id, workers.judge_job([d for _, d in docs], done.reachable, done.error), done)
 
 
 class StoragePipeline:
     """Stores every page, judges every unit when its crawl ends."""
 
-    def __init__(self, db_url: str | None, batch: int) -> None:
+    def __init__(self, db_url: str | None, batch: int, worker_count: int) -> None:
         self.engine = get_engine(db_url or None)
         self.batch = batch
+        self.executor = workers.pool(worker_count)
         self.visits: dict[str, int] = {}  # unit key -> visit id, set by the runner
-        self.pending: dict[str, list[dict[str, Any]]] = {}
-        self.docs: dict[str, list[Document]] = {}
-        self.page_ids: dict[str, dict[str, int]] = {}
-        self.kinds: dict[str, Counter[str]] = {}
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.reuse: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.pending: dict[str, set[asyncio.Future[None]]] = {}
+        self.urls: dict[str, set[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
-        pipe = cls(crawler.settings.get("PATUH_DATABASE_URL") or None, crawler.settings.getint("PATUH_PAGE_BATCH", 50))
-        pipe.visits = dict(crawler.settings.getdict("PATUH_VISITS"))
+        st = crawler.settings
+        pipe = cls(st.get("PATUH_DATABASE_URL") or None, st.getint("PATUH_PAGE_BATCH", 50),
+                   st.getint("PATUH_WORKERS", -1))
+        pipe.visits = {str(k): int(v) for k, v in st.getdict("PATUH_VISITS").items()}
         return pipe
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
-            self._page(item)
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self.pending.setdefault(item.unit, set()).add(done)
+            try:
+                await self._page(item)
+            finally:
+                done.set_result(None)
+                self.pending[item.unit].discard(done)
         elif isinstance(item, UnitDone):
-            self._done(item)
+            await self._done(item)
         return item
 
-    def _page(self, item: PageItem) -> None:
-        doc = item.document
-        row = {
+    async def _page(self, item: PageItem) -> None:
+        seen = self.urls.setdefault(item.unit, set())
+        if item.url in seen:  # a redirect can lead two requests to the same page
+            return
+        seen.add(item.url)
+        row: dict[str, Any] = {
             "url": item.url, "final_url": item.final_url, "status": item.status, "content_type": item.content_type,
             "kind": item.kind, "sha256": item.sha256, "size": item.size, "depth": item.depth,
             "fetched_at": item.fetched_at, "etag": item.etag, "last_modified": item.last_modified,
-            "text": doc.text[:1_000_000] if doc else "", "document": doc.to_json() if doc else None,
             "error": item.error,
         }
-        self.pending.setdefault(item.unit, []).append(row)
-        if doc is not None:
-            self.docs.setdefault(item.unit, []).append(doc)
-            self.kinds.setdefault(item.unit, Counter())[item.kind] += 1
-        if len(self.pending[item.unit]) >= self.batch:
+        if item.reused and item.reused_from:
+            overrides = {"depth": item.depth, "reused": item.reused, "final_url": item.final_url}
+            if item.reused != "revisit":  # fetched tonight: the new status, time and validators stand
+                overrides.update(status=item.status if item.status != 304 else 200, fetched_at=item.fetched_at)
+                if item.etag or item.last_modified:
+                    overrides.update(etag=item.etag, last_modified=item.last_modified)
+            self.reuse.setdefault(item.unit, []).append((item.reused_from, overrides))
+        else:
+            if item.body and item.kind in ("html", "pdf"):
+                captured = item.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                try:
+                    doc_json, text = await workers.run(self.executor, workers.extract_job, item.final_url, item.kind,
+                                                       item.body, item.encoding, item.sha256, captured)
+                    row.update(document=doc_json, text=text)
+                except Exception as exc:
+                    log.warning("extraction failed for %s: %s", item.url, exc)
+                    row["error"] = f"dokumen tidak dapat dibaca: {type(exc).__name__}"
+            self.rows.setdefault(item.unit, []).append(row)
+        if len(self.rows.get(item.unit, ())) + len(self.reuse.get(item.unit, ())) >= self.batch:
             self._flush(item.unit)
 
     def _flush(self, unit: str) -> None:
-        rows = self.pending.pop(unit, [])
-        if not rows:
+        rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
+        if not rows and not reuse:
             return
-        # one row per URL within a visit: a redirect can lead two requests to the same page
-        seen = self.page_ids.setdefault(unit, {})
-        rows = [r for r in rows if r["url"] not in seen]
-        unique: dict[str, dict[str, Any]] = {r["url"]: r for r in rows}
         with session(self.engine) as s:
-            ids = repo.add_pages(s, self.visits[unit], list(unique.values()))
-        for row, pid in zip(unique.values(), ids, strict=True):
-            seen[row["url"]] = pid
-            seen.setdefault(row["final_url"], pid)
+            if rows:
+                repo.add_pages(s, self.visits[unit], rows)
+            if reuse:
+                repo.reuse_pages(s, self.visits[unit], reuse)
 
-    def _done(self, item: UnitDone) -> None:
+    async def _done(self, item: UnitDone) -> None:
+        pending = list(self.pending.pop(item.unit, set()))
+        if pending:
+            await asyncio.gather(*pending)
         self._flush(item.unit)
-        docs = self.docs.pop(item.unit, [])
-        kinds = self.kinds.pop(item.unit, Counter())
-        page_ids = self.page_ids.pop(item.unit, {})
+        self.urls.pop(item.unit, None)
+        visit_id = self.visits[item.unit]
         with session(self.engine) as s:
-            store_judgement(s, self.visits[item.unit], docs, item, page_ids, kinds)
+            docs = repo.visit_documents(s, visit_id)
+        verdicts = await workers.run(self.executor, workers.judge_job, [d for _, d in docs], item.reachable,
+                                     item.error)
+        del docs
+        with session(self.engine) as s:
+            save_verdicts(s, visit_id, verdicts, item)
 
-    def close_spider(self, spider: Spider | None = None) -> None:
-        for unit in list(self.pending):
+    def close_spider(self) -> None:
+        for unit in set(self.rows) | set(self.reuse):
             self._flush(unit)

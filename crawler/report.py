@@ -149,7 +149,7 @@ def render_csv(reports: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for row in rows:
         # a cell starting with = + - @ would run as a formula in a spreadsheet
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()})
+        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] and v[0] in "=+-@" else v) for k, v in row.items()})
     return out.getvalue()
 
 

@@ -15,8 +15,11 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler import settings as default_settings
+from crawler import workers
 from crawler.items import PageItem, UnitDone
 from spiders.site import SiteSpider
+from storage import repo
+from storage.db import get_engine, session
 
 
 @dataclass
@@ -38,13 +41,29 @@ def build_settings(db_url: str | None, overrides: dict[str, Any] | None = None) 
     return settings
 
 
+def previous_provider(db_url: str | None, sweep_id: int) -> Callable[[str], dict[str, dict[str, Any]]]:
+    """What each unit's last finished visit fetched, asked for when the spider opens the unit."""
+    engine = get_engine(db_url)
+
+    def previous(key: str) -> dict[str, dict[str, Any]]:
+        with session(engine) as s:
+            return repo.previous_pages(s, int(key), sweep_id)
+
+    return previous
+
+
 def run_crawl(units: list[dict[str, str]], visits: dict[str, int], db_url: str | None,
               overrides: dict[str, Any] | None = None,
-              on_progress: Callable[[Progress], None] | None = None) -> Progress:
-    """Crawl `units` (dicts with key and url); `visits` maps each key to its stored visit id."""
+              on_progress: Callable[[Progress], None] | None = None, sweep_id: int | None = None) -> Progress:
+    """Crawl `units` (dicts with key = unit id and url); `visits` maps each key to its stored visit id.
+
+    With `sweep_id`, pages of the units' previous visits are revalidated (ETag / Last-Modified)
+    and reused when unchanged.
+    """
     settings = build_settings(db_url, overrides)
     settings.set("PATUH_VISITS", visits, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=False)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
     progress = Progress(units_total=len(units))
 
     def scraped(item: Any, **_: Any) -> None:
@@ -59,6 +78,10 @@ def run_crawl(units: list[dict[str, str]], visits: dict[str, int], db_url: str |
 
     crawler = process.create_crawler(SiteSpider)
     crawler.signals.connect(scraped, signal=signals.item_scraped)
-    process.crawl(crawler, units=units)
-    process.start()
+    previous = previous_provider(db_url, sweep_id) if sweep_id is not None else None
+    try:
+        process.crawl(crawler, units=units, previous=previous)
+        process.start()
+    finally:
+        workers.shutdown()
     return progress

@@ -1,10 +1,16 @@
 """The one spider: a best-first crawl of each unit's own site, any number of units at once.
 
-Each unit keeps its own frontier (a heap of links ranked by how likely they lead to service
-information), its own seen-set and page budget, and a small number of requests in flight. When
+Units are opened a few at a time (enough to fill the global request slots), so memory follows the
+number of sites crawling at once, not the length of the list. Each unit keeps its own frontier (a
+heap of links ranked by how likely they lead to service information), its own seen-set, page and
+time budget, and a small number of requests in flight. When
 a unit has nothing left in flight and nothing worth fetching, its crawl is over and the spider
 emits a `UnitDone` item, so the pipeline can judge that unit and drop its state while other
 units are still crawling. The spider decides what to fetch; it judges nothing.
+
+Incremental sweeps: pages of the unit's last visit are revalidated with ETag / Last-Modified, an
+unchanged body is not read again, and pages without evidence are refetched at least every
+PATUH_REVISIT_DAYS nights (see `revisit_due`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ import hashlib
 import heapq
 import itertools
 import re
-from collections.abc import AsyncIterator, Iterator
+import time
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,10 +31,8 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from checks.document import Document
-from checks.extract_html import extract_html
-from checks.extract_pdf import extract_pdf
 from crawler.items import PageItem, UnitDone
+from spiders.links import page_links
 from spiders.ranking import link_score
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
@@ -65,61 +71,110 @@ class UnitState:
     host: str
     max_pages: int
     max_depth: int
+    deadline: float
+    previous: dict[str, dict[str, Any]] = field(default_factory=dict)
     frontier: list[tuple[float, int, str, int, str]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     query_variants: dict[str, int] = field(default_factory=dict)
     inflight: int = 0
     fetched: int = 0
-    start_done: bool = False
+    reused: int = 0
     reachable: bool | None = None
     error: str | None = None
     https: bool = False
     errors: int = 0
     done: bool = False
+    out_of_time: bool = False
+
+
+def revisit_due(url: str, prev: dict[str, Any], now: datetime, days: int) -> bool:
+    """Whether a page seen in the last sweep is fetched again tonight.
+
+    Pages that carried evidence are always due, and every page at least once per `days` nights:
+    a URL's turn comes on the night its hash names (so the load spreads over the week) or once its
+    last real fetch is `days` old. Other nights its stored document is reused.
+    """
+    if days <= 1 or prev.get("evidence"):
+        return True
+    fetched = prev.get("fetched_at")
+    if fetched is None or (now - fetched).total_seconds() >= days * 86400 - 3600:
+        return True
+    return zlib.crc32(url.encode()) % days == now.toordinal() % days
 
 
 class SiteSpider(scrapy.Spider):
     name = "site"
     custom_settings: dict[str, Any] = {}
 
-    def __init__(self, units: list[dict[str, str]] | None = None, max_pages: int | None = None,
-                 max_depth: int | None = None, per_unit_parallel: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, units: Iterable[dict[str, str]] | None = None, max_pages: int | None = None,
+                 max_depth: int | None = None, per_unit_parallel: int | None = None,
+                 previous: Callable[[str], dict[str, dict[str, Any]]] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.units_in = units or []
+        self.units_in: Iterator[dict[str, str]] = iter(units or [])
         self._max_pages = max_pages
         self._max_depth = max_depth
         self._parallel = per_unit_parallel
+        self.previous = previous
         self.states: dict[str, UnitState] = {}
         self._counter = itertools.count()
 
+    def _setting(self, name: str, explicit: int | None, default: int) -> int:
+        return int(explicit or self.settings.getint(name, default))
+
     @property
     def max_pages(self) -> int:
-        return int(self._max_pages or self.settings.getint("PATUH_MAX_PAGES_PER_SITE", 150))
+        return self._setting("PATUH_MAX_PAGES_PER_SITE", self._max_pages, 150)
 
     @property
     def max_depth(self) -> int:
-        return int(self._max_depth or self.settings.getint("PATUH_MAX_DEPTH", 6))
+        return self._setting("PATUH_MAX_DEPTH", self._max_depth, 6)
 
     @property
     def parallel(self) -> int:
-        return int(self._parallel or self.settings.getint("PATUH_PER_SITE_PARALLEL", 4))
+        return self._setting("PATUH_PER_SITE_PARALLEL", self._parallel, 4)
+
+    @property
+    def active_units(self) -> int:
+        """Units crawled at once: enough to keep every global request slot busy."""
+        explicit = self.settings.getint("PATUH_ACTIVE_UNITS", 0)
+        return explicit or max(4, 2 * self.settings.getint("CONCURRENT_REQUESTS", 32) // self.parallel)
 
     async def start(self) -> AsyncIterator[Any]:
-        for unit in self.units_in:
-            key, url = str(unit["key"]), unit["url"]
-            state = UnitState(key=key, start_url=url, host=origin(url), max_pages=self.max_pages,
-                              max_depth=self.max_depth)
-            self.states[key] = state
-            state.seen.add(canonical(url))
-            state.inflight += 1
-            yield self._request(state, url, depth=0, start=True)
+        for _ in range(self.active_units):
+            started = self._start_next()
+            if started is None:
+                break
+            for out in started:
+                yield out
+
+    def _start_next(self) -> list[Any] | None:
+        """Open the next unit of the list, or None when the list is exhausted."""
+        unit = next(self.units_in, None)
+        if unit is None:
+            return None
+        key, url = str(unit["key"]), unit["url"]
+        budget = self.settings.getfloat("PATUH_SITE_TIME_BUDGET", 600.0)
+        state = UnitState(key=key, start_url=url, host=origin(url), max_pages=self.max_pages,
+                          max_depth=self.max_depth, deadline=time.monotonic() + budget)
+        if self.previous is not None:
+            state.previous = self.previous(key)
+        self.states[key] = state
+        state.seen.add(canonical(url))
+        state.inflight += 1
+        return [self._request(state, url, depth=0, start=True)]
 
     # -- requests ------------------------------------------------------------------------------
     def _request(self, state: UnitState, url: str, depth: int, start: bool = False, anchor: str = "") -> scrapy.Request:
+        headers = {}
+        prev = state.previous.get(url)
+        if prev:
+            if prev.get("etag"):
+                headers["If-None-Match"] = prev["etag"]
+            if prev.get("last_modified"):
+                headers["If-Modified-Since"] = prev["last_modified"]
         return scrapy.Request(
-            url, callback=self.parse, errback=self.failed, dont_filter=True,
-            meta={"unit": state.key, "depth": depth, "start": start, "anchor": anchor,
-                  "download_slot": state.host},
+            url, callback=self.parse, errback=self.failed, dont_filter=True, headers=headers or None,
+            meta={"unit": state.key, "depth": depth, "start": start, "anchor": anchor, "download_slot": state.host},
         )
 
     def _offer(self, state: UnitState, url: str, anchor: str, region: str, depth: int) -> None:
@@ -140,9 +195,32 @@ class SiteSpider(scrapy.Spider):
         score = link_score(url, anchor, region, depth)
         heapq.heappush(state.frontier, (-score, next(self._counter), url, depth, anchor))
 
+    def _seed_from_previous(self, state: UnitState) -> Iterator[Any]:
+        """Known pages of the last sweep: due ones join the frontier, the others are reused as stored."""
+        now = datetime.now(UTC)
+        days = self.settings.getint("PATUH_REVISIT_DAYS", 7)
+        for url, prev in sorted(state.previous.items(), key=lambda kv: kv[1].get("depth", 0)):
+            if origin(url) != state.host or canonical(url) in state.seen:
+                continue
+            if state.fetched + state.reused + len(state.frontier) >= state.max_pages:
+                break
+            if revisit_due(url, prev, now, days):
+                self._offer(state, url, "", "main", int(prev.get("depth", 1)))
+            else:
+                state.seen.add(canonical(url))
+                state.reused += 1
+                yield PageItem(unit=state.key, url=url, final_url=url, status=200, content_type="",
+                               kind=prev["kind"], sha256=prev["sha256"], size=0, depth=int(prev.get("depth", 1)),
+                               fetched_at=now, reused="revisit", reused_from=prev["id"])
+
     def _pump(self, state: UnitState) -> Iterator[Any]:
         """Schedule the best links while the unit has budget, or finish the unit."""
-        while state.frontier and state.inflight < self.parallel and state.fetched + state.inflight < state.max_pages:
+        if not state.out_of_time and time.monotonic() > state.deadline:
+            state.out_of_time = True
+            state.frontier.clear()
+            self.logger.warning("time budget spent for %s; crawl of this site ends here", state.start_url)
+        while state.frontier and state.inflight < self.parallel \
+                and state.fetched + state.reused + state.inflight < state.max_pages:
             neg, _, url, depth, anchor = heapq.heappop(state.frontier)
             if -neg <= 0:  # not worth a request at all
                 continue
@@ -151,8 +229,11 @@ class SiteSpider(scrapy.Spider):
         if state.inflight == 0 and not state.done:
             state.done = True
             yield UnitDone(unit=state.key, reachable=bool(state.reachable), error=state.error, https=state.https,
-                           pages_fetched=state.fetched, errors=state.errors)
+                           pages_fetched=state.fetched + state.reused, errors=state.errors)
             self.states.pop(state.key, None)
+            nxt = self._start_next()
+            if nxt:
+                yield from nxt
 
     # -- responses -----------------------------------------------------------------------------
     def parse(self, response: Response) -> Iterator[Any]:
@@ -168,38 +249,45 @@ class SiteSpider(scrapy.Spider):
             yield from self._pump(state)  # redirected off-site: not this unit's content
             return
         state.fetched += 1
-        doc: Document | None = None
+        url = response.request.url if response.request else response.url
+        prev = state.previous.get(url)
+        now = datetime.now(UTC)
+        if response.status == 304 and prev:
+            if start:
+                state.reachable = prev["kind"] == "html"
+            yield PageItem(unit=state.key, url=url, final_url=response.url, status=304, content_type=ctype,
+                           kind=prev["kind"], sha256=prev["sha256"], size=0, depth=depth, fetched_at=now,
+                           reused="304", reused_from=prev["id"])
+            if start:
+                yield from self._seed_from_previous(state)
+            yield from self._pump(state)
+            return
         kind = "other"
         if ctype in PDF_TYPES or response.body[:5] == b"%PDF-":
             kind = "pdf"
-            doc = extract_pdf(response.url, response.body)
         elif isinstance(response, TextResponse) and ("html" in ctype or not ctype or (ctype == "text/plain"
                                                      and b"<html" in response.body[:2000].lower())):
             kind = "html"
-            doc = extract_html(response.url, response.text)
         if start:
-            if kind == "html":
-                state.reachable = True
-            else:
-                state.reachable = False
+            state.reachable = kind == "html"
+            if not state.reachable:
                 state.error = f"halaman awal bukan HTML ({ctype or 'tanpa Content-Type'})"
         sha = hashlib.sha256(response.body).hexdigest()
-        now = datetime.now(UTC)
-        if doc is not None:
-            doc.sha256 = sha
-            doc.captured_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        same = prev is not None and prev.get("sha256") == sha
+        encoding = response.encoding if isinstance(response, TextResponse) else None
         yield PageItem(
-            unit=state.key, url=response.request.url if response.request else response.url,
-            final_url=response.url, status=response.status, content_type=ctype, kind=kind, sha256=sha,
-            size=len(response.body), depth=depth, fetched_at=now, document=doc,
+            unit=state.key, url=url, final_url=response.url, status=response.status, content_type=ctype, kind=kind,
+            sha256=sha, size=len(response.body), depth=depth, fetched_at=now,
+            body=b"" if same or kind == "other" else response.body, encoding=encoding,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+            reused="sha256" if same else None, reused_from=prev["id"] if same and prev else None,
         )
-        if doc is not None and kind == "html" and (state.reachable or not start):
-            for link in doc.links:
-                self._offer(state, link.url, link.text, link.region, depth + 1)
-            for extra in [doc.meta.get("refresh"), *(doc.meta.get("frames") or [])]:
-                if isinstance(extra, str):
-                    self._offer(state, extra, "", "main", depth + 1)
+        if start and state.reachable:
+            # before the start page's own links, so that known pages follow the revisit policy
+            yield from self._seed_from_previous(state)
+        if kind == "html" and isinstance(response, TextResponse) and (state.reachable or not start):
+            for link, text, region in page_links(response.url, response.text):
+                self._offer(state, link, text, region, depth + 1)
         yield from self._pump(state)
 
     def failed(self, failure: Failure) -> Iterator[Any]:
@@ -215,7 +303,7 @@ class SiteSpider(scrapy.Spider):
             state.error = reason
         yield PageItem(unit=state.key, url=request.url, final_url=request.url, status=_status(failure),
                        content_type="", kind="other", sha256="", size=0, depth=int(request.meta.get("depth", 0)),
-                       fetched_at=datetime.now(UTC), document=None, error=reason)
+                       fetched_at=datetime.now(UTC), error=reason)
         yield from self._pump(state)
 
 

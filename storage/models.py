@@ -143,6 +143,10 @@ class Page(SQLModel, table=True):
     text: str = Field(default="", sa_type=Text())
     document: str | None = Field(default=None, sa_type=Text())
     error: str | None = Field(default=None, sa_type=Text())
+    # how this row came to be, when not a plain fetch: "304" (not modified), "sha256" (same body),
+    # "revisit" (not due tonight, the earlier document is reused)
+    reused: str | None = Field(default=None, sa_type=String(16))
+    reused_from: int | None = Field(default=None, sa_type=Integer())
 
 
 class Finding(SQLModel, table=True):

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -519,3 +520,75 @@ __all__ = [
     "url_sha256",
     "visits_for_sweep",
 ]
+
+
+# --------------------------------------------------------------------------- incremental sweeps
+
+
+def previous_pages(s: Session, unit_id: int, before_sweep_id: int) -> dict[str, dict[str, Any]]:
+    """What the unit's last finished visit fetched, by URL: id, etag, last_modified, sha256, kind,
+    depth, fetched_at and whether the page carried evidence. Empty when there is no such visit."""
+    visit = previous_visit(s, unit_id, before_sweep_id)
+    if visit is None or visit.id is None:
+        return {}
+    evidence_pages = set(
+        s.exec(
+            select(Evidence.page_id)
+            .join(Finding, col(Evidence.finding_id) == col(Finding.id))
+            .where(col(Finding.visit_id) == visit.id, col(Evidence.page_id).is_not(None))
+        ).all()
+    )
+    rows = s.exec(
+        select(Page)
+        .options(defer(Page.text), defer(Page.document))  # type: ignore[arg-type]
+        .where(col(Page.visit_id) == visit.id, col(Page.error).is_(None), col(Page.document).is_not(None))
+    ).all()
+    return {
+        r.url: {"id": r.id, "etag": r.etag, "last_modified": r.last_modified, "sha256": r.sha256, "kind": r.kind,
+                "depth": r.depth, "fetched_at": r.fetched_at, "reused": r.reused, "evidence": r.id in evidence_pages}
+        for r in rows
+    }
+
+
+def reuse_pages(s: Session, visit_id: int, reuse: list[tuple[int, dict[str, Any]]]) -> list[int]:
+    """Add pages to a visit that copy earlier pages' documents: (earlier page id, fields to set);
+    the new rows record `reused_from`. Returns the new ids in order; commits."""
+    if not reuse:
+        return []
+    ids = [pid for pid, _ in reuse]
+    old = {p.id: p for p in s.exec(select(Page).where(col(Page.id).in_(ids))).all()}
+    rows = []
+    keep = ("url", "final_url", "status", "content_type", "kind", "sha256", "size", "depth", "fetched_at",
+            "etag", "last_modified", "text", "document")
+    for pid, overrides in reuse:
+        page = old.get(pid)
+        if page is None:
+            continue
+        row = {k: getattr(page, k) for k in keep}
+        row.update(overrides)
+        row["reused_from"] = pid
+        rows.append(row)
+    return add_pages(s, visit_id, rows)
+
+
+def visit_documents(s: Session, visit_id: int) -> list[tuple[int, str]]:
+    """(page id, document JSON) of every page of a visit that has a document, in fetch order."""
+    rows = s.exec(
+        select(Page.id, Page.document)
+        .where(col(Page.visit_id) == visit_id, col(Page.document).is_not(None))
+        .order_by(col(Page.id))
+    ).all()
+    return [(int(pid or 0), doc) for pid, doc in rows if doc is not None]
+
+
+def visit_page_index(s: Session, visit_id: int) -> list[tuple[int, str, str, str, bool]]:
+    """(id, url, final_url, kind, has a document) of every page of a visit, without their text."""
+    with_doc = set(
+        s.exec(select(Page.id).where(col(Page.visit_id) == visit_id, col(Page.document).is_not(None))).all()
+    )
+    rows = s.exec(
+        select(Page.id, Page.url, Page.final_url, Page.kind)
+        .where(col(Page.visit_id) == visit_id)
+        .order_by(col(Page.id))
+    ).all()
+    return [(int(pid or 0), url, final_url, kind, pid in with_doc) for pid, url, final_url, kind in rows]

@@ -48,4 +48,4 @@ def test_unreachable_site_is_unknown_and_has_no_score() -> None:
     verdicts = unknown_verdicts("HTTP 500")
     assert {v.status for v in verdicts} == {"unknown"}
     assert all("HTTP 500" in v.summary for v in verdicts)
-    assert score(verdicts) is None and grade(None) == (None, None, None)
+    assert score({v.indicator: v.status for v in verdicts}) is None and grade(None) == (None, None, None)

@@ -7,21 +7,27 @@ fly (redirect loops, infinite calendars). Each site keeps an access log of the r
 it was asked for and the SHA-256 of every body it served, so tests can assert what the crawler
 did (and did not) request and that stored evidence hashes the bytes really served.
 
+A site can also be served over HTTPS with a self-signed certificate (`tls=True`).
+
 Also here: `html_page` to write a page, `calendar_trap` (an endless ``?month=N`` calendar) and
 `make_pdf`, a tiny PDF writer with a real text layer (Helvetica, one ``Tj`` per line).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import socket
+import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 HTML_UTF8 = "text/html; charset=utf-8"
@@ -115,16 +121,20 @@ class Site:
         self.log: list[str] = []  # request targets (path?query), in order of arrival
         self.served: dict[str, str] = {}  # request target -> sha256 of the body served
         self._lock = threading.Lock()
+        self.active = 0  # requests being answered right now
+        self.max_active = 0  # the most requests ever answered at once
         self.host = ""
         self.port = 0
+        self.scheme = "http"
 
     # -- addresses -------------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.x:port/`` once served."""
+        """``http://127.0.0.x:port/`` once served (without the port when it is the scheme's default)."""
         if not self.port:
             raise RuntimeError(f"site {self.name!r} is not being served")
-        return f"http://{self.host}:{self.port}/"
+        default = {"http": 80, "https": 443}[self.scheme]
+        return f"{self.scheme}://{self.host}/" if self.port == default else f"{self.scheme}://{self.host}:{self.port}/"
 
     def url(self, path: str = "/") -> str:
         """The absolute URL of `path` on this site."""
@@ -133,7 +143,8 @@ class Site:
     def owns(self, url: str) -> bool:
         """Whether `url` is on this site (same host and port)."""
         p = urlsplit(url)
-        return p.hostname == self.host and p.port == self.port
+        port = p.port or {"http": 80, "https": 443}.get(p.scheme)
+        return p.scheme == self.scheme and p.hostname == self.host and port == self.port
 
     # -- the access log ----------------------------------------------------------------------------
     def requested(self, prefix: str = "/") -> list[str]:
@@ -162,6 +173,17 @@ class Site:
             route = self.fallback or NOT_FOUND
         return route(hit) if callable(route) else route
 
+    def begin(self) -> None:
+        """A request starts being answered (for the concurrency high-water mark)."""
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+
+    def end(self) -> None:
+        """A request has been answered."""
+        with self._lock:
+            self.active -= 1
+
     def record(self, target: str, body: bytes) -> None:
         """Remember the hash of a body that was sent."""
         with self._lock:
@@ -172,6 +194,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     site: Site
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet: a client that hangs up mid-handshake (budget reached, timeout) is no test failure."""
+        return
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -184,7 +210,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         hit = Hit(method=self.command, target=self.path, path=split.path or "/",
                   query=parse_qs(split.query, keep_blank_values=True), headers=dict(self.headers.items()))
         site = self.server.site
-        reply = site.answer(hit)
+        site.begin()
+        try:
+            self._send(site, site.answer(hit), with_body)
+        finally:
+            site.end()
+
+    def _send(self, site: Site, reply: Reply, with_body: bool) -> None:
         if reply.delay:
             time.sleep(reply.delay)
         body = reply.body_bytes()
@@ -220,22 +252,40 @@ class SiteFarm:
 
     def __init__(self) -> None:
         self._servers: list[tuple[_Server, threading.Thread]] = []
+        self._tls: ssl.SSLContext | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
-    def serve(self, site: Site) -> Site:
-        """Start serving `site` and return it (its `base_url` is now set)."""
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="sitefarm-tls-")
+            cert, key = self_signed_certificate(Path(self._tmp.name))
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            self._tls = ctx
+        return self._tls
+
+    def serve(self, site: Site, tls: bool = False, port: int = 0) -> Site:
+        """Start serving `site` (over HTTPS with a self-signed certificate if `tls`) and return it.
+
+        `port` 0 takes an ephemeral port; a fixed port (80) may raise OSError where binding it is not allowed.
+        """
         host = f"127.0.0.{next(_addresses)}"
-        server = _Server((host, 0), _RequestHandler)
+        server = _Server((host, port), _RequestHandler)
+        if tls:
+            server.socket = self._tls_context().wrap_socket(server.socket, server_side=True,
+                                                            do_handshake_on_connect=False)
         server.site = site
-        site.host, site.port = host, server.server_address[1]
+        site.host, site.port, site.scheme = host, server.server_address[1], "https" if tls else "http"
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                   name=f"sitefarm-{site.name}", daemon=True)
         thread.start()
         self._servers.append((server, thread))
         return site
 
-    def site(self, name: str, routes: Mapping[str, Route] | None = None, fallback: Handler | None = None) -> Site:
+    def site(self, name: str, routes: Mapping[str, Route] | None = None, fallback: Handler | None = None,
+             tls: bool = False, port: int = 0) -> Site:
         """Build and serve a site in one call."""
-        return self.serve(Site(name, routes, fallback))
+        return self.serve(Site(name, routes, fallback), tls=tls, port=port)
 
     @staticmethod
     def closed_port_url() -> str:
@@ -252,6 +302,35 @@ class SiteFarm:
             server.server_close()
             thread.join(timeout=5)
         self._servers.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp, self._tls = None, None
+
+
+def self_signed_certificate(folder: Path) -> tuple[str, str]:
+    """Write a self-signed certificate for 127.0.0.0/8 and its key into `folder`; return their paths."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sitefarm.test")])
+    now = dt.datetime.now(dt.UTC)
+    loopback = (x509.IPAddress(ipaddress.ip_address(f"127.0.0.{i}")) for i in range(1, 255))
+    sans = [x509.DNSName("sitefarm.test"), *loopback]
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
 
 
 # -- a minimal PDF writer ---------------------------------------------------------------------------

@@ -101,6 +101,13 @@ def test_evidence_hashes_the_bytes_served(checked: Checked) -> None:
             assert e["sha256"] == checked.site.sha256_of(e["url"]), e
 
 
+def test_checklist_is_printed(checked: Checked) -> None:
+    out = checked.run.stdout
+    assert "DPMPTSP Uji" in out
+    for finding in checked.report["findings"]:
+        assert finding["title"] in out, f"{finding['title']!r} missing from the printed checklist"
+
+
 def test_html_report_is_written(checked: Checked) -> None:
     text = checked.html_path.read_text(encoding="utf-8")
     assert text.lstrip().lower().startswith("<!doctype html")
@@ -122,26 +129,51 @@ def _loop(hit: Hit) -> Reply:
     return redirect("/b/" if hit.path == "/a/" else "/a/")
 
 
-UNREACHABLE: dict[str, tuple[dict[str, Any] | None, str]] = {
-    "http-500": ({"/": html("<h1>Internal Server Error</h1>", status=500)}, "HTTP 500"),
-    "redirect-loop": ({"/": _loop, "/a/": _loop, "/b/": _loop}, "redirect loop"),
-    "refused": (None, "refused"),
-    "robots-disallow-all": ({"/robots.txt": robots("/"), "/": html(HOME_PAGE)}, "robots"),
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+DNS_FAILS = "http://patuh-e2e-unit.invalid/"  # RFC 6761: .invalid never resolves
+
+# case -> (routes of the farm site, or None for a URL nothing answers; reason word; extra arguments)
+UNREACHABLE: dict[str, tuple[dict[str, Any] | None, str, tuple[str, ...]]] = {
+    "http-500": ({"/": html("<h1>Internal Server Error</h1>", status=500)}, "HTTP 500", ()),
+    "redirect-loop": ({"/": _loop, "/a/": _loop, "/b/": _loop}, "redirect loop", ()),
+    "refused": (None, "refused", ()),
+    "robots-disallow-all": ({"/robots.txt": robots("/"), "/": html(HOME_PAGE)}, "robots", ()),
+    "timeout": ({"/": Reply(body=b"<html><body>lambat</body></html>", delay=4.0)}, "timeout",
+                ("-s", "DOWNLOAD_TIMEOUT=1")),
+    "dns": (None, "DNS", ()),
+    "start-page-not-html": ({"/": Reply(body=PNG, content_type="image/png")}, "HTML", ()),
 }
+
+
+def _resolves(url: str) -> bool:
+    import socket
+    from urllib.parse import urlsplit
+
+    try:
+        socket.getaddrinfo(urlsplit(url).hostname, 80)
+    except OSError:
+        return False
+    return True
 
 
 @pytest.mark.parametrize("case", list(UNREACHABLE))
 def test_unreachable_site_exits_3_with_unknown_findings(case: str, farm: SiteFarm, patuh: Patuh) -> None:
-    routes, reason = UNREACHABLE[case]
-    if routes is None:
-        url, site = farm.closed_port_url(), None
+    routes, reason, extra = UNREACHABLE[case]
+    site: Site | None = None
+    if case == "dns":
+        if _resolves(DNS_FAILS):
+            pytest.skip("this resolver answers for .invalid names")
+        url = DNS_FAILS
+    elif routes is None:
+        url = farm.closed_port_url()
     else:
         site = farm.site(case, routes)
         url = site.base_url
-    run, report = patuh.check(url, expect=None, timeout=120)
+    run, report = patuh.check(url, *extra, expect=None, timeout=120)
     assert run.returncode == 3, run.explain()
     assert_unreachable_report(report, reason)
     assert report["unit"]["url"] == url
+    assert report["score"] is None, "a unit we could not read must not be scored"
     if case == "robots-disallow-all":
         assert site is not None
         assert site.pages_requested() == [], "a page robots.txt disallows was requested"

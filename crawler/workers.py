@@ -1,0 +1,88 @@
+"""CPU work off the reactor: document extraction and a unit's judgement run in a worker process.
+
+Scrapy's own work saturates one core (STACK.md); parsing and judging on that core would halve the
+crawl rate. The reactor hands bytes to a process pool and awaits the result, so the second core
+does the reading while the first keeps fetching. With `PATUH_WORKERS=0` everything runs inline
+(handy for debugging; the results are identical).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import asdict
+from typing import Any
+
+from checks.document import Document
+from checks.extract_html import extract_html
+from checks.extract_pdf import extract_pdf
+from checks.judge import Verdict, judge, unknown_verdicts
+
+_pool: Executor | None = None
+_pool_size = -1
+
+
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def extract_job(url: str, kind: str, body: bytes, encoding: str | None, sha256: str,
+                captured_at: str) -> tuple[str, str]:
+    """(document JSON, plain text) of one fetched body."""
+    if kind == "pdf":
+        doc = extract_pdf(url, body)
+    else:
+        doc = extract_html(url, body.decode(encoding or "utf-8", errors="replace"), kind=kind)
+    doc.sha256 = sha256
+    doc.captured_at = captured_at
+    return doc.to_json(), doc.text[:1_000_000]
+
+
+def judge_job(documents: list[str], reachable: bool, error: str | None) -> list[dict[str, Any]]:
+    """Verdicts (as dicts) for one unit from its documents' JSON."""
+    verdicts: list[Verdict] = (
+        judge(Document.from_json(d) for d in documents) if reachable else unknown_verdicts(error or "tidak diketahui")
+    )
+    return [asdict(v) for v in verdicts]
+
+
+class _Inline(Executor):
+    """An executor that runs the job at once, in this process."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            fut.set_exception(exc)
+        return fut
+
+
+def pool(workers: int | None = None) -> Executor:
+    """The shared executor: a process pool of `workers` processes, or inline for 0."""
+    global _pool, _pool_size
+    size = default_workers() if workers is None or workers < 0 else workers
+    if _pool is None or size != _pool_size:
+        shutdown()
+        if size == 0:
+            _pool = _Inline()
+        else:
+            # forkserver: a clean child, not a copy of a process with a running reactor and threads
+            ctx = multiprocessing.get_context("forkserver")
+            _pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx)
+        _pool_size = size
+    return _pool
+
+
+def shutdown() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = None
+
+
+async def run(executor: Executor, fn: Any, *args: Any) -> Any:
+    """Await a job on the executor from the reactor's asyncio loop."""
+    return await asyncio.wrap_future(executor.submit(fn, *args))
