@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -299,16 +300,22 @@ def last_sweep_id(db_file: Path) -> int:
         con.close()
 
 
-def sweep_figures(db_file: Path, sweep_id: int) -> dict[str, Any]:
+def sweep_figures(db_file: Path, sweep_id: int, since_epoch: float) -> dict[str, Any]:
+    """Figures of one sweep from Patuh's database; the crawl window counts pages fetched after `since_epoch`."""
     con = _connect(db_file)
     try:
+        columns = {r[1] for r in con.execute("PRAGMA table_info(page)").fetchall()}
         join = "FROM page p JOIN visit v ON p.visit_id = v.id WHERE v.sweep_id = ?"
-        pages, size, first, last, max_depth = con.execute(
-            f"SELECT count(*), coalesce(sum(p.size), 0), min(p.fetched_at), max(p.fetched_at), max(p.depth) {join}",
-            (sweep_id,)).fetchone()
+        pages, size, max_depth = con.execute(
+            f"SELECT count(*), coalesce(sum(p.size), 0), max(p.depth) {join}", (sweep_id,)).fetchone()
         statuses = dict(con.execute(f"SELECT p.status, count(*) {join} GROUP BY p.status", (sweep_id,)).fetchall())
         kinds = dict(con.execute(f"SELECT p.kind, count(*) {join} GROUP BY p.kind", (sweep_id,)).fetchall())
+        reused: dict[str, int] = {}
+        if "reused" in columns:  # 304 / sha256: fetched, document reused; revisit: not fetched at all
+            reused = {str(k): v for k, v in con.execute(
+                f"SELECT coalesce(p.reused, 'no'), count(*) {join} GROUP BY 1", (sweep_id,)).fetchall()}
         errors = con.execute(f"SELECT count(*) {join} AND p.error IS NOT NULL", (sweep_id,)).fetchone()[0]
+        times = [t for (t,) in con.execute(f"SELECT p.fetched_at {join}", (sweep_id,)).fetchall()]
         visits = dict(con.execute("SELECT status, count(*) FROM visit WHERE sweep_id = ? GROUP BY status",
                                   (sweep_id,)).fetchall())
         per_unit = [r[0] for r in con.execute(
@@ -316,21 +323,19 @@ def sweep_figures(db_file: Path, sweep_id: int) -> dict[str, Any]:
             "GROUP BY v.id", (sweep_id,)).fetchall()]
         findings = con.execute("SELECT count(*) FROM finding f JOIN visit v ON f.visit_id = v.id WHERE v.sweep_id = ?",
                                (sweep_id,)).fetchone()[0]
-        sweep_row = con.execute("SELECT status, started_at, finished_at FROM sweep WHERE id = ?",
-                                (sweep_id,)).fetchone()
+        sweep_row = con.execute("SELECT status FROM sweep WHERE id = ?", (sweep_id,)).fetchone()
     finally:
         con.close()
+    epochs = sorted(e for e in (_epoch(t) for t in times) if e is not None and e >= since_epoch - 1)
+    not_fetched = reused.get("revisit", 0)
     return {
-        "sweep_id": sweep_id, "pages": int(pages), "bytes": int(size), "statuses": {str(k): v for k, v in
-                                                                                   statuses.items()},
-        "kinds": kinds, "page_errors": int(errors), "visits": visits, "findings": int(findings),
-        "max_depth_stored": max_depth,
+        "sweep_id": sweep_id, "pages": int(pages), "network_fetches": int(pages) - not_fetched, "bytes": int(size),
+        "statuses": {str(k): v for k, v in statuses.items()}, "kinds": kinds, "reused": reused,
+        "page_errors": int(errors), "visits": visits, "findings": int(findings), "max_depth_stored": max_depth,
         "pages_per_unit": {"min": min(per_unit, default=0), "max": max(per_unit, default=0),
                            "mean": sum(per_unit) / len(per_unit) if per_unit else 0},
-        "first_page_epoch": _epoch(first), "last_page_epoch": _epoch(last),
+        "first_page_epoch": epochs[0] if epochs else None, "last_page_epoch": epochs[-1] if epochs else None,
         "sweep_status": sweep_row[0] if sweep_row else None,
-        "sweep_started_epoch": _epoch(sweep_row[1]) if sweep_row else None,
-        "sweep_finished_epoch": _epoch(sweep_row[2]) if sweep_row else None,
     }
 
 
@@ -397,9 +402,10 @@ def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[s
         sweep_id = last_sweep_id(db_file)
         if sweep_id <= floor:
             raise BenchError(f"patuh {what} stored no sweep (stdout: {run.stdout_tail[-500:]})")
-        figs = sweep_figures(db_file, sweep_id)
+        figs = sweep_figures(db_file, sweep_id, run.started_epoch)
         result[key] = child_figures(run, figs["pages"], figs["first_page_epoch"], figs["last_page_epoch"], marks)
-        result[key].update({k: figs[k] for k in ("sweep_id", "statuses", "kinds", "page_errors", "visits",
+        result[key].update({k: figs[k] for k in ("sweep_id", "statuses", "kinds", "reused", "network_fetches",
+                                                 "page_errors", "visits",
                                                  "findings", "max_depth_stored", "pages_per_unit", "bytes",
                                                  "sweep_status")})
         result[key]["samples"] = [asdict(s) for s in run.samples]
@@ -450,51 +456,71 @@ def profile_sweep(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dic
 
 
 def _package(frame: str) -> str:
-    """A frame 'func (path:line)' -> the part of the code it belongs to."""
-    path = frame.rsplit("(", 1)[-1]
+    """A frame 'func (path:line)' -> the part of the code it belongs to (py-spy prints paths relative to
+    sys.path: 'checks/text.py', 'scrapy/core/engine.py', 're/__init__.py', '<frozen importlib._bootstrap>')."""
+    path = frame.rsplit(" (", 1)[-1].rstrip(")").rsplit(":", 1)[0]
+    if path.startswith("<"):
+        return path
     if "site-packages/" in path:
-        return path.split("site-packages/", 1)[1].split("/", 1)[0].split(".", 1)[0]
-    for room in ("checks", "crawler", "spiders", "storage"):
-        if f"/{room}/" in path or path.startswith(f"{room}/"):
-            return f"patuh:{room}"
-    if "/lib/python3" in path:
-        return "stdlib:" + path.split("/lib/python3", 1)[1].split("/", 2)[1].split(".")[0]
-    return path.split(":")[0]
+        path = path.split("site-packages/", 1)[1]
+    head = path.lstrip("/").split("/", 1)[0]
+    head = head[:-3] if head.endswith(".py") else head
+    return f"patuh:{head}" if head in ("checks", "crawler", "spiders", "storage") else head
 
 
-def summarise_profile(raw: Path, wall_s: float, top: int = 15) -> dict[str, Any]:
-    self_time: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    by_package: Counter[str] = Counter()
-    total = 0
+def _role(process: str) -> str:
+    if "forkserver" in process or "multiprocessing" in process:
+        return "workers"
+    return "main" if "patuh" in process or "crawler" in process else "other"
+
+
+def summarise_profile(raw: Path, wall_s: float, top: int = 15, rate: int = 100) -> dict[str, Any]:
+    """Top frames of a py-spy raw (collapsed-stack) file, per process role (main = the Scrapy process,
+    workers = Patuh's extraction/judgement pool)."""
     try:
         lines = raw.read_text(errors="replace").splitlines()
     except OSError:
         return {"error": f"no profile written at {raw}"}
+    roles: dict[str, dict[str, Counter[str]]] = {}
+    totals: Counter[str] = Counter()
     for line in lines:
         stack, _, count_s = line.rpartition(" ")
         if not stack or not count_s.isdigit():
             continue
-        count = int(count_s)
-        frames = [f for f in stack.split(";") if f and not f.startswith("process ") and not f.startswith("thread ")]
+        process = ""
+        if stack.startswith("process "):  # 'process PID:"command line";frame;frame' (the command may hold ';')
+            end = stack.find('";')
+            if end < 0:
+                continue
+            process, stack = stack[: end + 1], stack[end + 2:]
+        frames = [f for f in stack.split(";") if f and not f.startswith("thread (")]
         if not frames:
             continue
-        total += count
-        self_time[frames[-1]] += count
+        role = _role(process)
+        count = int(count_s)
+        totals[role] += count
+        r = roles.setdefault(role, {"self": Counter(), "inclusive": Counter(), "package": Counter()})
+        r["self"][frames[-1]] += count
         for f in set(frames):
-            inclusive[f] += count
+            r["inclusive"][f] += count
         for pkg in {_package(f) for f in frames}:
-            by_package[pkg] += count
-    if not total:
+            r["package"][pkg] += count
+    if not totals:
         return {"error": "empty profile"}
+    out: dict[str, Any] = {"samples": sum(totals.values()), "rate_hz": rate, "roles": {}}
+    for role, r in roles.items():
+        n = totals[role]
 
-    def table(c: Counter[str]) -> list[dict[str, Any]]:
-        return [{"frame": f, "samples": s, "share": round(s / total, 3)} for f, s in c.most_common(top)]
+        def table(c: Counter[str], n: int = n) -> list[dict[str, Any]]:
+            return [{"frame": f, "samples": v, "share": round(v / n, 3)} for f, v in c.most_common(top)]
 
-    return {"samples": total, "busy_share_of_wall": round(total / (wall_s * 100), 3) if wall_s else None,
-            "top_self": table(self_time), "top_inclusive": table(inclusive),
-            "by_package_inclusive": [{"package": k, "share": round(v / total, 3)} for k, v in
-                                     by_package.most_common(20)]}
+        out["roles"][role] = {
+            "samples": n, "busy_cores": round(n / (wall_s * rate), 3) if wall_s else None,
+            "top_self": table(r["self"]), "top_inclusive": table(r["inclusive"]),
+            "by_package_inclusive": [{"package": k, "share": round(v / n, 3)} for k, v in
+                                     r["package"].most_common(20)],
+        }
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,7 +554,8 @@ def print_report(res: dict[str, Any]) -> None:
         print(f"{'pages per unit (mean)':34}" + "".join(
             f"{_fmt(size[c]['pages_per_unit']['mean'], 1):>{w}}" for c in cols))
         for c in cols[1:]:
-            print(f"  {c}: statuses {size[c]['statuses']}, visits {size[c]['visits']}, "
+            print(f"  {c}: statuses {size[c]['statuses']}, reused {size[c]['reused'] or '-'}, "
+                  f"network fetches {size[c]['network_fetches']}, visits {size[c]['visits']}, "
                   f"findings {size[c]['findings']}, max stored depth {size[c]['max_depth_stored']}")
         print(f"ratio patuh/bare pages/s: {_fmt(size['ratio_pages_per_s'], 3)} (wall), "
               f"{_fmt(size['ratio_pages_per_s_window'], 3)} (first..last page); "
@@ -555,18 +582,20 @@ def print_report(res: dict[str, Any]) -> None:
         pr = res["profile"]
         if "error" in pr:
             print(f"\nprofile: {pr['error']}")
-        else:
-            print(f"\n== py-spy profile of patuh sweep, {pr['sites']} sites ({pr['samples']} samples, busy "
-                  f"{_fmt(pr['busy_share_of_wall'], 2)} of wall) ==")
-            print("by package (inclusive share of samples):")
-            for row in pr["by_package_inclusive"][:12]:
-                print(f"  {row['share']:6.1%}  {row['package']}")
-            print("top functions by self time:")
-            for row in pr["top_self"][:12]:
-                print(f"  {row['share']:6.1%}  {row['frame'][:110]}")
-            print("top functions by inclusive time:")
-            for row in pr["top_inclusive"][:15]:
-                print(f"  {row['share']:6.1%}  {row['frame'][:110]}")
+            return
+        print(f"\n== py-spy profile of one more patuh sweep, {pr['sites']} sites, {pr['wall_s']:.0f} s under py-spy "
+              f"({pr['samples']} samples at {pr['rate_hz']} Hz; idle time not sampled) ==")
+        for role, r in sorted(pr["roles"].items(), key=lambda kv: -kv[1]["samples"]):
+            print(f"-- {role} process(es): {r['samples']} samples, {_fmt(r['busy_cores'], 2)} cores busy on average")
+            print("   by package (share of this role's samples whose stack passes through it):")
+            for row in r["by_package_inclusive"][:12]:
+                print(f"     {row['share']:6.1%}  {row['package']}")
+            print("   top functions by self time:")
+            for row in r["top_self"][:12]:
+                print(f"     {row['share']:6.1%}  {row['frame'][:110]}")
+            print("   top functions by inclusive time:")
+            for row in r["top_inclusive"][:15]:
+                print(f"     {row['share']:6.1%}  {row['frame'][:110]}")
 
 
 def summarise(res: dict[str, Any], budget: int) -> dict[str, Any]:
@@ -631,6 +660,18 @@ def _patuh_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "crawler"]
 
 
+def code_fingerprint() -> dict[str, Any]:
+    """SHA-256 over Patuh's code (crawler, spiders, checks, storage), to tell which code a result is of."""
+    h = hashlib.sha256()
+    files = sorted(p for room in ("crawler", "spiders", "checks", "storage") for p in (ROOT / room).rglob("*")
+                   if p.is_file() and p.suffix in (".py", ".yaml") and "__pycache__" not in p.parts)
+    for p in files:
+        h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
+    newest = max((p.stat().st_mtime for p in files), default=0)
+    return {"sha256": h.hexdigest()[:16], "files": len(files),
+            "newest_change": datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")}
+
+
 def _versions(nginx_bin: str) -> dict[str, str]:
     out: dict[str, str] = {"python": platform.python_version(), "machine": platform.machine(),
                            "cpus": str(os.cpu_count())}
@@ -691,6 +732,7 @@ def main(argv: list[str] | None = None) -> int:
         res["farm"] = {"dir": str(farm.root), "sites": farm.sites, "pages": farm.pages, "seed": farm.seed,
                        "port": farm.port, "gzip": farm.gzip, "build_s": round(time.monotonic() - t, 1)}
         res["versions"] = _versions(nginx_bin)
+        res["patuh_code"] = code_fingerprint()
         from bare_spider import bare_settings
 
         _, copied, limits = bare_settings(dict(pair.split("=", 1) for pair in args.overrides))
@@ -713,6 +755,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark failed: {exc}", file=sys.stderr)
     finally:
         res["total_s"] = round(time.monotonic() - t_start, 1)
+        with contextlib.suppress(Exception):
+            if res.get("patuh_code") and code_fingerprint()["sha256"] != res["patuh_code"]["sha256"]:
+                res["warning"] = "Patuh's code changed while the benchmark ran: figures mix two versions"
+                print(f"warning: {res['warning']}", file=sys.stderr)
         cleanup()
         if res["sizes"]:
             args.out.parent.mkdir(parents=True, exist_ok=True)

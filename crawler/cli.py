@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,11 @@ def _crawl(units: list[dict[str, str]], visits: dict[str, int], db: str, overrid
         else:
             task = bar.add_task(label, total=len(units), info="")
 
+        started = time.monotonic()
+
         def update(p: Any) -> None:
-            info = f"{p.pages} halaman, {p.errors} galat"
+            rate = p.pages / max(time.monotonic() - started, 0.001)
+            info = f"{p.pages} halaman, {p.errors} galat, {rate:.1f} halaman/detik"
             if total_pages:
                 bar.update(task, completed=min(p.pages, total_pages), info=info)
             else:
@@ -183,8 +187,14 @@ def units_list(region: str | None, kind: str | None, db: str | None) -> None:
 def sweep(region: str | None, kind: str | None, limit: int | None, resume: bool, overrides: tuple[str, ...],
           db: str | None) -> None:
     """Periksa semua unit yang cocok dan simpan temuannya."""
+    from crawler.locking import SweepLock
+
     settings = _parse_overrides(overrides)
     db_url = resolve_url(db)
+    lock = SweepLock.for_database(db_url)
+    if not lock.acquire():
+        err.print(f"Sapuan lain sedang berjalan (kunci {lock.path}); sapuan ini tidak dimulai.")
+        sys.exit(1)
     engine = get_engine(db_url)
     with session(engine) as s:
         sw = repo.latest_sweep(s, trigger="sweep") if resume else None
@@ -211,6 +221,49 @@ def sweep(region: str | None, kind: str | None, limit: int | None, resume: bool,
     counts = Counter(v.status for v, _ in results)
     console.print(f"Sapuan #{sweep_id} selesai: {counts.get('done', 0)} unit dinilai, "
                   f"{counts.get('failed', 0)} tidak terjangkau.")
+
+
+@main.command("schedule")
+@click.option("--at", "at", required=True, metavar="HH:MM", help="Jam mulai sapuan setiap malam (waktu lokal).")
+@click.option("--region", default=None)
+@click.option("--kind", default=None)
+@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data/logs"),
+              show_default=True)
+@click.option("--now", is_flag=True, help="Jalankan satu sapuan segera, lalu menunggu jadwal.")
+@click.option("--once", is_flag=True, help="Jalankan satu sapuan segera lalu berhenti.")
+@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="Diteruskan ke setiap sapuan.")
+@DB_OPTION
+def schedule_cmd(at: str, region: str | None, kind: str | None, log_dir: Path, now: bool, once: bool,
+                 overrides: tuple[str, ...], db: str | None) -> None:
+    """Sapuan setiap malam pada jam yang ditentukan; tidak pernah dua sapuan sekaligus."""
+    import re
+
+    from crawler.scheduler import loop, run_sweep, sweep_command
+
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+        raise click.BadParameter("harus HH:MM, mis. 01:00", param_hint="--at")
+    extra = [x for pair in overrides for x in ("-s", pair)]
+    cmd = sweep_command(db, region, kind, extra)
+
+    def summarize() -> dict[str, Any]:
+        with session(get_engine(db)) as s:
+            sw = repo.latest_sweep(s, trigger="sweep")
+            if sw is None:
+                return {}
+            visits = repo.visits_for_sweep(s, sw.id)  # type: ignore[arg-type]
+            counts = Counter(v.status for v, _ in visits)
+            return {"sweep": sw.id, "status": sw.status, "units": len(visits), "done": counts.get("done", 0),
+                    "failed": counts.get("failed", 0)}
+
+    def job() -> None:
+        result = run_sweep(cmd, log_dir, summarize)
+        console.print(json.dumps(result, ensure_ascii=False), markup=False)
+
+    console.print(f"Sapuan terjadwal setiap hari pukul {at}; log di {log_dir}/. Hentikan dengan Ctrl+C.")
+    try:
+        loop(at, job, once=once, now=now)
+    except KeyboardInterrupt:
+        console.print("Penjadwal dihentikan.")
 
 
 @main.command()
@@ -253,13 +306,30 @@ def _sweep(s: Any, ref: str) -> Any:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
               show_default=True)
 @click.option("--out", default=None, metavar="PATH", help="Tulis ke berkas, bukan ke layar.")
+@click.option("--changes", is_flag=True, help="Indikator yang muncul atau hilang sejak sapuan sebelumnya.")
 @DB_OPTION
-def report(sweep_ref: str, region: str | None, kind: str | None, fmt: str, out: str | None, db: str | None) -> None:
+def report(sweep_ref: str, region: str | None, kind: str | None, fmt: str, out: str | None, changes: bool,
+           db: str | None) -> None:
     """Nilai, zona dan butir yang belum ada per unit."""
-    from crawler.report import render_csv, render_html, render_table, sweep_reports
+    from crawler.report import (
+        changes_since_previous,
+        render_changes,
+        render_csv,
+        render_html,
+        render_table,
+        sweep_reports,
+    )
 
     with session(get_engine(db)) as s:
         sw = _sweep(s, sweep_ref)
+        if changes:
+            rows = changes_since_previous(s, sw, region, kind)
+            text = render_changes(rows, fmt)
+            if out:
+                Path(out).write_text(text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
+            return
         reports = sweep_reports(s, sw, region, kind)
     if fmt == "table" and not out:
         console.print(f"Sapuan #{sw.id} ({sw.trigger}), {len(reports)} unit")

@@ -141,6 +141,11 @@ def render_table(console: Console, reports: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def _cell(value: Any) -> Any:
+    # a cell starting with = + - @ would run as a formula in a spreadsheet
+    return "'" + value if isinstance(value, str) and value[:1] and value[0] in "=+-@" else value
+
+
 def render_csv(reports: list[dict[str, Any]]) -> str:
     rows = table_rows(reports)
     out = io.StringIO()
@@ -148,8 +153,7 @@ def render_csv(reports: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        # a cell starting with = + - @ would run as a formula in a spreadsheet
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] and v[0] in "=+-@" else v) for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return out.getvalue()
 
 
@@ -178,3 +182,48 @@ def render_html(reports: list[dict[str, Any]]) -> str:
         parts.append("</table>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def changes_since_previous(s: Any, sweep: Sweep, region: str | None = None,
+                           kind: str | None = None) -> list[dict[str, Any]]:
+    """Per unit, the indicators that appeared (present now, not before) or disappeared."""
+    out = []
+    for visit, unit in repo.visits_for_sweep(s, sweep.id, region, kind):  # type: ignore[arg-type]
+        before = repo.previous_visit(s, unit.id, sweep.id)  # type: ignore[arg-type]
+        now = {f.indicator: f.status for f, _ in repo.findings_for_visit(s, visit.id)}  # type: ignore[arg-type]
+        then = ({f.indicator: f.status for f, _ in repo.findings_for_visit(s, before.id)}
+                if before and before.id else {})
+        appeared = [i for i, st in now.items() if st == "present" and then.get(i) == "absent"]
+        disappeared = [i for i, st in now.items() if st == "absent" and then.get(i) == "present"]
+        out.append({"unit": unit.name, "url": unit.url, "region": unit.region, "sweep": sweep.id,
+                    "previous_sweep": before.sweep_id if before else None, "appeared": appeared,
+                    "disappeared": disappeared, "score": visit.score,
+                    "previous_score": before.score if before else None})
+    return out
+
+
+def render_changes(rows: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["nama", "url", "wilayah", "sapuan_sebelumnya", "muncul", "hilang", "nilai",
+                         "nilai_sebelumnya"])
+        for r in rows:
+            writer.writerow([_cell(r["unit"]), r["url"], _cell(r["region"]), r["previous_sweep"] or "",
+                             " ".join(r["appeared"]), " ".join(r["disappeared"]), r["score"], r["previous_score"]])
+        return buf.getvalue()
+    lines = []
+    for r in rows:
+        if r["previous_sweep"] is None:
+            lines.append(f"{r['unit']}: belum ada sapuan sebelumnya")
+            continue
+        parts = []
+        if r["appeared"]:
+            parts.append("muncul: " + ", ".join(_short(i) for i in r["appeared"]))
+        if r["disappeared"]:
+            parts.append("hilang: " + ", ".join(_short(i) for i in r["disappeared"]))
+        change = "; ".join(parts) or "tidak berubah"
+        lines.append(f"{r['unit']} (sapuan #{r['previous_sweep']} → #{r['sweep']}): {change}")
+    return "\n".join(lines) + "\n"
