@@ -488,10 +488,12 @@ def summarise_profile(raw: Path, wall_s: float, top: int = 15, rate: int = 100) 
         if not stack or not count_s.isdigit():
             continue
         process = ""
-        if stack.startswith("process "):  # 'process PID:"command line";frame;frame' (the command may hold ';')
+        # 'process PID:"command line";[process PID:"child command line";]frame;frame' (a command may hold ';');
+        # with --subprocesses a child's stacks sit under its parent's label: the last label is the process
+        while stack.startswith("process "):
             end = stack.find('";')
             if end < 0:
-                continue
+                break
             process, stack = stack[: end + 1], stack[end + 2:]
         frames = [f for f in stack.split(";") if f and not f.startswith("thread (")]
         if not frames:

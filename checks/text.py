@@ -122,7 +122,7 @@ def is_vague(text: str) -> bool:
 # --- page context --------------------------------------------------------------------------------
 NEWS_PATH = re.compile(
     r"/(?:berita|news|artikel|articles?|blog|posts?|pengumuman|announcements?|agenda|kegiatan|events?|"
-    r"galeri|gallery|foto|video|tag|tags|category|kategori|arsip|archives?|page|author|press|siaran-pers|"
+    r"galeri|gallery|foto|video|tag|tags|category|kategori|arsip|archives?|author|press|siaran-pers|"
     r"liputan|informasi-terkini)(?:[/_.-]|$)"
     r"|/20\d\d/(?:0?[1-9]|1[0-2])/",
     re.I,
@@ -145,6 +145,33 @@ MONTHS = (
 )
 DATE = re.compile(r"\b\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b")
 DATE_ONLY = re.compile(r"^.{0,40}\b\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b.{0,40}$")
+
+
+# A title that names service information itself ("Maklumat Pelayanan Puskesmas X", "Hasil SKM 2024"),
+# not news about it ("Kepala Dinas Tandatangani Maklumat"): such a post is published information
+# even when the CMS files it under a news or date path.
+STRONG_SERVICE_TITLE = re.compile(
+    r"^(?:standar(?:t)? (?:pelayanan|layanan)|service standards?|maklumat|service charter|sop\b|"
+    r"standar operasional|(?:alur|prosedur|mekanisme|tata cara|persyaratan|syarat) (?:pelayanan|layanan|"
+    r"pengaduan|permohonan|pendaftaran|pembuatan|penerbitan)|persyaratan\b|jam (?:pelayanan|layanan|buka|"
+    r"operasional)|jadwal (?:pelayanan|layanan)|(?:hasil|laporan(?: hasil)?|indeks|nilai) (?:survei|survey|skm|"
+    r"ikm|kepuasan)|survei kepuasan|(?:layanan|pelayanan) (?:ramah|bagi|untuk|khusus|prioritas)|"
+    r"(?:tarif|biaya) (?:pelayanan|layanan|retribusi)|kontak|hubungi kami|contact)"
+)
+NEWS_VERB = re.compile(
+    r"\b(?:rapat|gelar|menggelar|tandatangani|menandatangani|penandatanganan|laksanakan|melaksanakan|sosialisasi|"
+    r"kunjungan|serahkan|menyerahkan|ikuti|raih|meraih|terima|menerima|akan|rencana|evaluasi|launching|peluncuran|"
+    r"resmikan|meresmikan)\b"
+)
+
+
+def _strong_service_title(*titles: str) -> bool:
+    for title in titles:
+        for part in re.split(r"\s+[-|–:»]\s+", title):
+            part = part.strip()
+            if STRONG_SERVICE_TITLE.match(part) and not NEWS_VERB.search(part):
+                return True
+    return False
 
 
 @dataclass(slots=True)
@@ -171,6 +198,8 @@ def context(doc: Document) -> Context:
     news = news_path or dated
     if news and not news_path and (SERVICE_TITLE.search(h1) or SERVICE_TITLE.search(title)):
         news = False  # a service page that shows its publication date
+    if news and _strong_service_title(h1, title):
+        news = False  # service information filed as a post
     excluded = bool(EXCLUDED_TOPIC.search(h1) or EXCLUDED_TOPIC.search(title.split(" – ")[0]))
     return Context(news=news, excluded=excluded, path=path, title=title, h1=h1)
 

@@ -257,7 +257,7 @@ def schedule_cmd(at: str, region: str | None, kind: str | None, log_dir: Path, n
 
     def job() -> None:
         result = run_sweep(cmd, log_dir, summarize)
-        console.print(json.dumps(result, ensure_ascii=False), markup=False)
+        click.echo(json.dumps(result, ensure_ascii=False))
 
     console.print(f"Sapuan terjadwal setiap hari pukul {at}; log di {log_dir}/. Hentikan dengan Ctrl+C.")
     try:

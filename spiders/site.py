@@ -56,6 +56,14 @@ def canonical(url: str) -> str:
     return urlunparse((p.scheme.lower(), netloc, p.path or "/", "", query, ""))
 
 
+def _looks_like_trap(path: str) -> bool:
+    """Paths that grow without end: very deep, or one segment repeated (relative-link loops)."""
+    segments = [seg for seg in path.split("/") if seg]
+    if len(segments) > 12 or len(path) > 400:
+        return True
+    return any(segments.count(seg) >= 3 for seg in set(segments))
+
+
 def origin(url: str) -> str:
     p = urlparse(url)
     netloc = (p.hostname or "").lower()
@@ -183,7 +191,7 @@ class SiteSpider(scrapy.Spider):
         if origin(url) != state.host or SKIP_EXT.search(urlparse(url).path):
             return
         key = canonical(url)
-        if key in state.seen:
+        if key in state.seen or _looks_like_trap(urlparse(key).path):
             return
         p = urlparse(key)
         if p.query:
@@ -326,8 +334,10 @@ def describe_failure(failure: Failure) -> str:
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
+    text = str(exc).lower()
+    if "max size" in text or "download_maxsize" in text:
+        return "terlalu besar (melebihi DOWNLOAD_MAXSIZE)"
     if isinstance(exc, IgnoreRequest):
-        text = str(exc).lower()
         if "redirect" in text:
             return "redirect loop"
         if "robots" in text:
