@@ -135,6 +135,18 @@ def _status_kb(pid: int, key: str) -> int:
     return 0
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_s(pid: int) -> float | None:
+    """utime + stime of one process, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 @dataclass
 class Sample:
     t: float  # seconds since the child started
@@ -153,7 +165,8 @@ class ChildRun:
     maxrss_mb: float = 0.0  # wait4() ru_maxrss of the child (peak of the largest process)
     peak_tree_rss_mb: float = 0.0  # highest polled VmRSS sum over the process tree
     peak_hwm_mb: float = 0.0  # highest polled VmHWM of the child itself
-    cpu_s: float = 0.0  # user + system CPU of the child (and its waited-for descendants)
+    cpu_s: float = 0.0  # user + system CPU of the whole process tree (polled per process, or wait4's if higher)
+    cpu_main_s: float = 0.0  # of the child process itself (polled)
     processes_seen: int = 1
     loadavg_before: float = 0.0
     samples: list[Sample] = field(default_factory=list)
@@ -164,11 +177,14 @@ class ChildRun:
     def peak_rss_mb(self) -> float:
         return max(self.maxrss_mb, self.peak_tree_rss_mb)
 
-    def rss_at(self, done: int) -> float | None:
-        """The polled tree RSS at the first moment at least `done` sites were done."""
+    def rss_at(self, done: int, total: int) -> float | None:
+        """The polled tree RSS at the first moment at least `done` sites were done; for `done == total`
+        (the child may exit before the next progress poll) the last RSS polled."""
         for s in self.samples:
             if s.done is not None and s.done >= done:
                 return s.rss_mb
+        if done >= total and self.samples:
+            return self.samples[-1].rss_mb
         return None
 
 
@@ -193,6 +209,7 @@ def run_child(label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeou
         _children.add(p)
         last_progress = -PROGRESS_EVERY_S
         pids_seen: set[int] = set()
+        cpu_by_pid: dict[int, float] = {}
         try:
             while True:
                 pid, status, usage = os.wait4(p.pid, os.WNOHANG)
@@ -201,13 +218,18 @@ def run_child(label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeou
                     p.returncode = os.waitstatus_to_exitcode(status)
                     run.wall_s = now
                     run.maxrss_mb = usage.ru_maxrss / 1024
-                    run.cpu_s = usage.ru_utime + usage.ru_stime
+                    run.cpu_s = max(usage.ru_utime + usage.ru_stime, sum(cpu_by_pid.values()))
+                    run.cpu_main_s = cpu_by_pid.get(p.pid, 0.0)
                     break
                 if now > timeout:
                     _stop_child(p)
                     raise BenchError(f"{label}: still running after {timeout:.0f} s (see {err_path})")
                 pids = _descendants(p.pid)
                 pids_seen.update(pids)
+                for q in pids:
+                    cpu = _cpu_s(q)
+                    if cpu is not None:
+                        cpu_by_pid[q] = max(cpu_by_pid.get(q, 0.0), cpu)
                 rss = sum(_status_kb(q, "VmRSS") for q in pids) / 1024
                 run.peak_tree_rss_mb = max(run.peak_tree_rss_mb, rss)
                 run.peak_hwm_mb = max(run.peak_hwm_mb, _status_kb(p.pid, "VmHWM") / 1024)
@@ -347,16 +369,19 @@ def _rate(pages: int, seconds: float | None) -> float | None:
     return pages / seconds if seconds and seconds > 0 else None
 
 
-def child_figures(run: ChildRun, pages: int, first: float | None, last: float | None, marks: list[int]) -> dict:
+def child_figures(run: ChildRun, pages: int, first: float | None, last: float | None, marks: list[int],
+                  total: int) -> dict:
     window = (last - first) if first and last else None
     return {
         "wall_s": round(run.wall_s, 2), "pages": pages, "pages_per_s": _rate(pages, run.wall_s),
         "crawl_window_s": round(window, 2) if window else None, "pages_per_s_window": _rate(pages, window),
         "startup_s": round(first - run.started_epoch, 2) if first else None,
-        "cpu_s": round(run.cpu_s, 2), "cpu_ms_per_page": 1000 * run.cpu_s / pages if pages else None,
+        "cpu_s": round(run.cpu_s, 2), "cpu_main_s": round(run.cpu_main_s, 2),
+        "cpu_ms_per_page": 1000 * run.cpu_s / pages if pages else None,
+        "cores_busy": round(run.cpu_s / run.wall_s, 2) if run.wall_s else None,
         "peak_rss_mb": round(run.peak_rss_mb, 1), "maxrss_mb": round(run.maxrss_mb, 1),
         "peak_tree_rss_mb": round(run.peak_tree_rss_mb, 1), "processes": run.processes_seen,
-        "rss_at_sites_mb": {str(m): run.rss_at(m) for m in marks},
+        "rss_at_sites_mb": {str(m): run.rss_at(m, total) for m in marks},
         "loadavg_before": round(run.loadavg_before, 2),
     }
 
@@ -379,7 +404,8 @@ def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[s
                                   str(bare_json), "--progress", str(bare_prog), *overrides],
                     cwd=work, env=env, timeout=args.timeout, logdir=work, progress=bare_progress(bare_prog))
     bare = json.loads(bare_json.read_text())
-    result["bare"] = child_figures(run, bare["pages"], bare["t_first_response"], bare["t_last_response"], marks)
+    result["bare"] = child_figures(run, bare["pages"], bare["t_first_response"], bare["t_last_response"], marks,
+                                   n)
     result["bare"].update({"errors": bare["errors"], "statuses": bare["statuses"], "sites_done": bare["sites_done"],
                            "bytes": bare["bytes"], "pages_per_unit": bare["pages_per_site"],
                            "samples": [asdict(s) for s in run.samples]})
@@ -403,7 +429,8 @@ def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[s
         if sweep_id <= floor:
             raise BenchError(f"patuh {what} stored no sweep (stdout: {run.stdout_tail[-500:]})")
         figs = sweep_figures(db_file, sweep_id, run.started_epoch)
-        result[key] = child_figures(run, figs["pages"], figs["first_page_epoch"], figs["last_page_epoch"], marks)
+        result[key] = child_figures(run, figs["pages"], figs["first_page_epoch"], figs["last_page_epoch"], marks,
+                                   n)
         result[key].update({k: figs[k] for k in ("sweep_id", "statuses", "kinds", "reused", "network_fetches",
                                                  "page_errors", "visits",
                                                  "findings", "max_depth_stored", "pages_per_unit", "bytes",
@@ -546,7 +573,9 @@ def print_report(res: dict[str, Any]) -> None:
         print(f"{'':34}" + "".join(f"{c:>{w}}" for c in cols))
         rows = [("wall time, s", "wall_s", 1), ("pages fetched", "pages", 0), ("pages/s (wall)", "pages_per_s", 1),
                 ("pages/s (first..last page)", "pages_per_s_window", 1), ("start-up to first page, s", "startup_s", 1),
-                ("CPU, s", "cpu_s", 1), ("CPU ms per page", "cpu_ms_per_page", 2), ("peak RSS, MB", "peak_rss_mb", 1)]
+                ("CPU, all processes, s", "cpu_s", 1), ("CPU, main process, s", "cpu_main_s", 1),
+                ("cores busy (CPU / wall)", "cores_busy", 2), ("CPU ms per page", "cpu_ms_per_page", 2),
+                ("peak RSS (all processes), MB", "peak_rss_mb", 1), ("processes seen", "processes", 0)]
         for label, key, nd in rows:
             print(f"{label:34}" + "".join(f"{_fmt(size[c].get(key), nd):>{w}}" for c in cols))
         for m in res["rss_marks"]:
@@ -563,6 +592,9 @@ def print_report(res: dict[str, Any]) -> None:
               f"{_fmt(size['ratio_pages_per_s_window'], 3)} (first..last page); "
               f"CPU per page patuh/bare: {_fmt(size['ratio_cpu_per_page'], 2)}x; "
               f"pages patuh/bare: {_fmt(size['pages_patuh_vs_bare'], 3)}")
+        if (size["pages_patuh_vs_bare"] or 0) < 0.95:
+            print(f"NOTE: patuh fetched {size['patuh']['pages']} pages, the bare spider {size['bare']['pages']}: "
+                  f"their pages/s measure different amounts of work per site")
         if "resweep_speedup" in size:
             print(f"unchanged re-sweep speed-up (first wall / second wall): {_fmt(size['resweep_speedup'], 2)}x")
     s = res["summary"]

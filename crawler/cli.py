@@ -51,8 +51,16 @@ def _progress() -> Progress:
 
 def _crawl(units: list[dict[str, str]], visits: dict[str, int], db: str, overrides: dict[str, Any],
            label: str, total_pages: int | None, sweep_id: int | None = None) -> None:
+    import logging
+
+    from rich.logging import RichHandler
+
     from crawler.runner import run_crawl
 
+    level = str(overrides.get("LOG_LEVEL", "WARNING")).upper()
+    handler = RichHandler(console=err, show_path=False, markup=False)
+    handler.setLevel(level)
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     with _progress() as bar:
         if total_pages:  # one site: the bar counts pages against the budget
             task = bar.add_task(label, total=total_pages, info="")

@@ -35,3 +35,4 @@ class UnitDone:
     https: bool
     pages_fetched: int
     errors: int
+    items: int = 0  # page items the spider yielded for this unit before this one

@@ -75,7 +75,8 @@ class StoragePipeline:
         self.visits: dict[str, int] = {}  # unit key -> visit id, set by the runner
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.reuse: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        self.pending: dict[str, set[asyncio.Future[None]]] = {}
+        self.processed: dict[str, int] = {}  # page items of a unit through this pipeline
+        self.waiters: dict[str, tuple[int, asyncio.Future[None]]] = {}
         self.urls: dict[str, set[str]] = {}
 
     @classmethod
@@ -88,14 +89,22 @@ class StoragePipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self.pending.setdefault(item.unit, set()).add(done)
             try:
                 await self._page(item)
             finally:
-                done.set_result(None)
-                self.pending[item.unit].discard(done)
+                count = self.processed[item.unit] = self.processed.get(item.unit, 0) + 1
+                expected = self.waiters.get(item.unit)
+                if expected and count >= expected[0] and not expected[1].done():
+                    expected[1].set_result(None)
         elif isinstance(item, UnitDone):
+            # Scrapy may hand items of different responses over out of order: wait until every page
+            # item the spider yielded for this unit has been stored
+            if self.processed.get(item.unit, 0) < item.items:
+                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self.waiters[item.unit] = (item.items, waiter)
+                await waiter
+            self.waiters.pop(item.unit, None)
+            self.processed.pop(item.unit, None)
             await self._done(item)
         return item
 
@@ -142,9 +151,6 @@ class StoragePipeline:
                 repo.reuse_pages(s, self.visits[unit], reuse)
 
     async def _done(self, item: UnitDone) -> None:
-        pending = list(self.pending.pop(item.unit, set()))
-        if pending:
-            await asyncio.gather(*pending)
         self._flush(item.unit)
         self.urls.pop(item.unit, None)
         visit_id = self.visits[item.unit]

@@ -62,6 +62,7 @@ def run_crawl(units: list[dict[str, str]], visits: dict[str, int], db_url: str |
     """
     settings = build_settings(db_url, overrides)
     settings.set("PATUH_VISITS", visits, priority="cmdline")
+    # Scrapy's own handler would print over the progress display; the CLI installs one that does not
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
     progress = Progress(units_total=len(units))

@@ -93,6 +93,7 @@ class UnitState:
     errors: int = 0
     done: bool = False
     out_of_time: bool = False
+    items: int = 0  # page items yielded, so the pipeline knows when it has them all
 
 
 def revisit_due(url: str, prev: dict[str, Any], now: datetime, days: int) -> bool:
@@ -182,7 +183,9 @@ class SiteSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = prev["last_modified"]
         return scrapy.Request(
             url, callback=self.parse, errback=self.failed, dont_filter=True, headers=headers or None,
-            meta={"unit": state.key, "depth": depth, "start": start, "anchor": anchor, "download_slot": state.host},
+            # not "depth": Scrapy's DepthMiddleware owns that key and counts across units
+            meta={"unit": state.key, "patuh_depth": depth, "start": start, "anchor": anchor,
+                  "download_slot": state.host},
         )
 
     def _offer(self, state: UnitState, url: str, anchor: str, region: str, depth: int) -> None:
@@ -217,9 +220,14 @@ class SiteSpider(scrapy.Spider):
             else:
                 state.seen.add(canonical(url))
                 state.reused += 1
-                yield PageItem(unit=state.key, url=url, final_url=url, status=200, content_type="",
+                yield self._item(state, unit=state.key, url=url, final_url=url, status=200, content_type="",
                                kind=prev["kind"], sha256=prev["sha256"], size=0, depth=int(prev.get("depth", 1)),
                                fetched_at=now, reused="revisit", reused_from=prev["id"])
+
+    @staticmethod
+    def _item(state: UnitState, **fields: Any) -> PageItem:
+        state.items += 1
+        return PageItem(**fields)
 
     def _pump(self, state: UnitState) -> Iterator[Any]:
         """Schedule the best links while the unit has budget, or finish the unit."""
@@ -237,7 +245,7 @@ class SiteSpider(scrapy.Spider):
         if state.inflight == 0 and not state.done:
             state.done = True
             yield UnitDone(unit=state.key, reachable=bool(state.reachable), error=state.error, https=state.https,
-                           pages_fetched=state.fetched + state.reused, errors=state.errors)
+                           pages_fetched=state.fetched + state.reused, errors=state.errors, items=state.items)
             self.states.pop(state.key, None)
             nxt = self._start_next()
             if nxt:
@@ -248,7 +256,7 @@ class SiteSpider(scrapy.Spider):
         state = self.states[response.meta["unit"]]
         state.inflight -= 1
         start = response.meta.get("start", False)
-        depth = int(response.meta.get("depth", 0))
+        depth = int(response.meta.get("patuh_depth", 0))
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").split(";")[0].strip().lower()
         if start:
             state.host = origin(response.url)  # an ordinary redirect (http -> https, www.) moves the site
@@ -263,7 +271,7 @@ class SiteSpider(scrapy.Spider):
         if response.status == 304 and prev:
             if start:
                 state.reachable = prev["kind"] == "html"
-            yield PageItem(unit=state.key, url=url, final_url=response.url, status=304, content_type=ctype,
+            yield self._item(state, unit=state.key, url=url, final_url=response.url, status=304, content_type=ctype,
                            kind=prev["kind"], sha256=prev["sha256"], size=0, depth=depth, fetched_at=now,
                            reused="304", reused_from=prev["id"])
             if start:
@@ -283,8 +291,9 @@ class SiteSpider(scrapy.Spider):
         sha = hashlib.sha256(response.body).hexdigest()
         same = prev is not None and prev.get("sha256") == sha
         encoding = response.encoding if isinstance(response, TextResponse) else None
-        yield PageItem(
-            unit=state.key, url=url, final_url=response.url, status=response.status, content_type=ctype, kind=kind,
+        yield self._item(
+            state, unit=state.key, url=url, final_url=response.url, status=response.status, content_type=ctype,
+            kind=kind,
             sha256=sha, size=len(response.body), depth=depth, fetched_at=now,
             body=b"" if same or kind == "other" else response.body, encoding=encoding,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
@@ -309,8 +318,8 @@ class SiteSpider(scrapy.Spider):
         if request.meta.get("start"):
             state.reachable = False
             state.error = reason
-        yield PageItem(unit=state.key, url=request.url, final_url=request.url, status=_status(failure),
-                       content_type="", kind="other", sha256="", size=0, depth=int(request.meta.get("depth", 0)),
+        yield self._item(state, unit=state.key, url=request.url, final_url=request.url, status=_status(failure),
+                       content_type="", kind="other", sha256="", size=0, depth=int(request.meta.get("patuh_depth", 0)),
                        fetched_at=datetime.now(UTC), error=reason)
         yield from self._pump(state)
 

@@ -1,0 +1,92 @@
+"""kill -9 in the middle of a real sweep, then `--resume`: nothing lost, nothing done twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.sweep.conftest import EtagSite, patuh, serve, write_units
+
+ONE_AT_A_TIME = ["-s", "PATUH_ACTIVE_UNITS=1"]
+
+
+def _done_units(db: Path) -> dict[int, str]:
+    if not db.exists():
+        return {}
+    try:
+        with sqlite3.connect(db, timeout=5) as con:
+            rows = con.execute("SELECT unit_id, started_at FROM visit WHERE status IN ('done', 'failed')").fetchall()
+    except sqlite3.OperationalError:  # schema not created yet
+        return {}
+    return dict(rows)
+
+
+def _result(db: Path) -> dict[str, dict[str, str]]:
+    out = json.loads(patuh(db, "report", "--format", "json").stdout)
+    return {r["unit"]["url"]: {f["indicator"]: f["status"] for f in r["findings"]} for r in out}
+
+
+def test_killed_sweep_resumes_to_the_same_result(tmp_path: Path, sites: list[EtagSite]) -> None:
+    serve(sites, 5, delay=0.25)
+    units = write_units(tmp_path / "units.csv", sites)
+    killed, clean = tmp_path / "killed" / "p.db", tmp_path / "clean" / "p.db"
+    for db in (killed, clean):
+        db.parent.mkdir()
+        assert patuh(db, "units", "import", str(units)).returncode == 0
+
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "sweep", *ONE_AT_A_TIME, "--db", f"sqlite:///{killed}"],
+                            cwd=killed.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(_done_units(killed)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    before = _done_units(killed)
+    assert 2 <= len(before) < len(sites), "the kill must land in the middle of the sweep"
+
+    resumed = patuh(killed, "sweep", "--resume", *ONE_AT_A_TIME)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "sudah selesai" in resumed.stdout
+    after = _done_units(killed)
+    assert len(after) == len(sites)
+    assert all(after[u] == started for u, started in before.items())  # finished units were not crawled again
+
+    assert patuh(clean, "sweep").returncode == 0
+    assert _result(killed) == _result(clean)
+    with sqlite3.connect(killed) as con:
+        assert con.execute("SELECT count(*) FROM sweep").fetchone()[0] == 1  # resumed, not a new sweep
+        assert con.execute("SELECT status FROM sweep").fetchone()[0] == "finished"
+        dupes = con.execute("SELECT count(*) FROM (SELECT visit_id, indicator FROM finding GROUP BY 1, 2 "
+                            "HAVING count(*) > 1)").fetchone()[0]
+        assert dupes == 0
+        pages = dict(con.execute("SELECT v.unit_id, count(*) FROM page p JOIN visit v ON v.id = p.visit_id "
+                                 "GROUP BY 1").fetchall())
+    with sqlite3.connect(clean) as con:
+        clean_pages = dict(con.execute("SELECT v.unit_id, count(*) FROM page p JOIN visit v ON v.id = p.visit_id "
+                                       "GROUP BY 1").fetchall())
+    assert pages == clean_pages  # no half-written or doubled page rows
+
+
+def test_second_sweep_is_refused_while_one_runs(tmp_path: Path, sites: list[EtagSite]) -> None:
+    serve(sites, 2, delay=0.3)
+    db = tmp_path / "p.db"
+    patuh(db, "units", "import", str(write_units(tmp_path / "units.csv", sites)))
+    first = subprocess.Popen([sys.executable, "-m", "crawler", "sweep", "--db", f"sqlite:///{db}"], cwd=tmp_path,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list((tmp_path / "data").glob("sweep-*.lock")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        second = patuh(db, "sweep")
+        assert second.returncode == 1 and "Sapuan lain sedang berjalan" in second.stderr
+    finally:
+        first.wait(timeout=120)
+    assert first.returncode == 0
+    assert patuh(db, "sweep").returncode == 0  # the lock is gone with the process that held it
