@@ -61,6 +61,7 @@ MAX_SIDE = 2500  # longer side after scaling, in pixels
 MAX_OCR_PIXELS = 4_000_000  # area after scaling; bounds the detector's work (~2000x2000)
 MIN_SIDE = 50  # an image smaller than this on both sides is an icon or spacer
 MIN_THIN_SIDE = 12  # an image thinner than this on one side has no readable text line
+UPSCALE_BELOW = 960  # an image whose longer side is shorter is enlarged (at most 2x) for the detector
 MAX_LINES = 2000  # OCR lines kept per image
 MAX_LINE_CHARS = 1000
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
@@ -124,9 +125,9 @@ def ocr_available() -> bool:
 
 def _threads() -> int:
     try:
-        return int(os.environ.get("PATUH_OCR_THREADS", "-1"))
+        return max(1, int(os.environ.get("PATUH_OCR_THREADS", "1")))
     except ValueError:
-        return -1
+        return 1
 
 
 def get_engine() -> Any:
@@ -134,7 +135,8 @@ def get_engine() -> Any:
 
     Creation takes about 1 s of CPU (3-5 s wall on a busy 2-core machine, mostly the import of
     onnxruntime/OpenCV and the detector's session); see `engine_info`. ``PATUH_OCR_THREADS`` sets
-    onnxruntime's intra-op threads (default: one per core).
+    onnxruntime's intra-op threads (default 1: on a shared 2-core machine one thread costs about
+    half the CPU seconds of two for the same wall time).
 
     Raises:
         OcrUnavailable: rapidocr or onnxruntime is not installed, or a bundled model is missing.
@@ -162,6 +164,12 @@ def get_engine() -> Any:
             # we bound the image ourselves; rapidocr must not shrink it a second time
             "Global.max_side_len": MAX_SIDE + 64,
             "EngineConfig.onnxruntime.intra_op_num_threads": _threads(),
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            # never upscale inside the detector (its default scales the *shorter* side up to 736 px,
+            # which makes a 20x2500 banner a 736x92000 tensor); small images are upscaled by us
+            "Det.limit_type": "max",
+            "Det.limit_side_len": MAX_SIDE + 64,
+            "Det.max_candidates": 1000,
             "Det.model_path": str(paths["Det"]),
             "Cls.model_path": str(paths["Cls"]),
             "Rec.model_path": str(paths["Rec"]),
@@ -232,8 +240,14 @@ def _cache_put(key: str, value: tuple[Any, ...]) -> None:
 
 
 def _scale_for(width: int, height: int) -> float:
-    """Factor (<= 1) that brings an image within `MAX_SIDE` and `MAX_OCR_PIXELS`."""
-    return min(1.0, MAX_SIDE / max(width, height), math.sqrt(MAX_OCR_PIXELS / (width * height)))
+    """Factor that brings an image within `MAX_SIDE` and `MAX_OCR_PIXELS`, enlarging small ones.
+
+    Small images (longer side under `UPSCALE_BELOW`) are enlarged up to 2x so that small print
+    is big enough for the detector; the bounds still hold.
+    """
+    longest = max(width, height)
+    grow = min(2.0, UPSCALE_BELOW / longest) if longest < UPSCALE_BELOW else 1.0
+    return min(grow, MAX_SIDE / longest, math.sqrt(MAX_OCR_PIXELS / (width * height)))
 
 
 def _too_small(width: int, height: int) -> bool:
@@ -291,7 +305,7 @@ def _decode(body: bytes) -> tuple[PILImage, float] | None:
             im = _to_rgb(im)
             w, h = im.size
             s = _scale_for(w, h)
-            if s < 1.0:
+            if s != 1.0:
                 im = im.resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.LANCZOS)
             # factor from the upright image at its full (header) size to the pixels we OCR
             return im, im.size[0] / (height if swapped else width)
@@ -300,9 +314,18 @@ def _decode(body: bytes) -> tuple[PILImage, float] | None:
         return None
 
 
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
+
+
 def _clean_text(text: str) -> str:
+    """Printable, whitespace-collapsed text; "" for a line with no Latin letter or digit.
+
+    The multilingual recogniser reads an arrow or a bullet in a flow chart as a CJK character
+    ("マ"); Indonesian service text always has Latin letters or digits.
+    """
     text = "".join(c if c.isprintable() else " " for c in str(text))
-    return re.sub(r"\s+", " ", text).strip()[:MAX_LINE_CHARS]
+    text = re.sub(r"\s+", " ", text).strip()[:MAX_LINE_CHARS]
+    return text if _LATIN_OR_DIGIT.search(text) else ""
 
 
 def _run_engine(im: PILImage, factor: float) -> list[OcrLine]:
@@ -429,7 +452,7 @@ def _ocr_pdf_page(pdf: Any, index: int, dpi: int, skip_text_pages: bool) -> list
             im = _to_rgb(bitmap.to_pil()).copy()  # own the pixels before the bitmap is freed
         finally:
             bitmap.close()
-        s = _scale_for(*im.size)
+        s = min(1.0, _scale_for(*im.size))
         if s < 1.0:
             from PIL import Image
 

@@ -25,6 +25,7 @@ class PageItem:
     error: str | None = None
     reused: str | None = None  # "304", "sha256" or "revisit": the stored document of `reused_from` stands
     reused_from: int | None = None
+    render_reason: str | None = None  # why the page was read in Chromium
 
 
 @dataclass(slots=True)

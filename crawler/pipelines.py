@@ -117,7 +117,7 @@ class StoragePipeline:
             "url": item.url, "final_url": item.final_url, "status": item.status, "content_type": item.content_type,
             "kind": item.kind, "sha256": item.sha256, "size": item.size, "depth": item.depth,
             "fetched_at": item.fetched_at, "etag": item.etag, "last_modified": item.last_modified,
-            "error": item.error,
+            "error": item.error, "render_reason": item.render_reason,
         }
         if item.reused and item.reused_from:
             overrides = {"depth": item.depth, "reused": item.reused, "final_url": item.final_url}
@@ -127,7 +127,7 @@ class StoragePipeline:
                     overrides.update(etag=item.etag, last_modified=item.last_modified)
             self.reuse.setdefault(item.unit, []).append((item.reused_from, overrides))
         else:
-            if item.body and item.kind in ("html", "pdf"):
+            if item.body and item.kind in ("html", "pdf", "js"):
                 captured = item.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
                 try:
                     doc_json, text = await workers.run(self.executor, workers.extract_job, item.final_url, item.kind,

@@ -6,6 +6,7 @@ scheduler starts a new process per sweep.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from crawler.items import PageItem, UnitDone
 from spiders.site import SiteSpider
 from storage import repo
 from storage.db import get_engine, session
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,6 +41,15 @@ def build_settings(db_url: str | None, overrides: dict[str, Any] | None = None) 
         settings.set("PATUH_DATABASE_URL", db_url, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
+    if settings.get("PATUH_RENDER", "auto") != "never":
+        from crawler.browser import playwright_settings
+
+        extra = playwright_settings()
+        if not extra:
+            settings.set("PATUH_RENDER", "never", priority="cmdline")
+            log.warning("Chromium tidak ditemukan (/usr/bin/chromium): halaman dibaca tanpa render JavaScript")
+        for key, value in extra.items():
+            settings.set(key, value, priority="project")
     return settings
 
 

@@ -41,3 +41,4 @@ PATUH_SITE_TIME_BUDGET = 600.0  # seconds per site; then its crawl ends with wha
 PATUH_ACTIVE_UNITS = 0  # units crawled at once; 0: 2 x CONCURRENT_REQUESTS / PATUH_PER_SITE_PARALLEL
 PATUH_REVISIT_DAYS = 7  # a page unchanged and without evidence is refetched at least this often
 PATUH_WORKERS = -1  # extraction/judgement processes; -1: cores - 1; 0: inline
+PATUH_RENDER = "auto"  # auto: render only pages that need it; always; never

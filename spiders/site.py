@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 from crawler.items import PageItem, UnitDone
 from spiders.links import page_links
 from spiders.ranking import link_score
+from spiders.render import render_reason
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
 SKIP_EXT = re.compile(
@@ -54,6 +55,10 @@ def canonical(url: str) -> str:
     if p.port and not ((p.scheme == "http" and p.port == 80) or (p.scheme == "https" and p.port == 443)):
         netloc += f":{p.port}"
     return urlunparse((p.scheme.lower(), netloc, p.path or "/", "", query, ""))
+
+
+def _is_pdf_url(url: str) -> bool:
+    return urlparse(url).path.lower().endswith(".pdf")
 
 
 def _looks_like_trap(path: str) -> bool:
@@ -173,7 +178,13 @@ class SiteSpider(scrapy.Spider):
         return [self._request(state, url, depth=0, start=True)]
 
     # -- requests ------------------------------------------------------------------------------
+    @property
+    def render_mode(self) -> str:
+        return str(self.settings.get("PATUH_RENDER", "auto"))
+
     def _request(self, state: UnitState, url: str, depth: int, start: bool = False, anchor: str = "") -> scrapy.Request:
+        if self.render_mode == "always" and not _is_pdf_url(url):
+            return self._render_request(state, url, depth, start, "selalu dirender (--render always)")
         headers = {}
         prev = state.previous.get(url)
         if prev:
@@ -186,6 +197,15 @@ class SiteSpider(scrapy.Spider):
             # not "depth": Scrapy's DepthMiddleware owns that key and counts across units
             meta={"unit": state.key, "patuh_depth": depth, "start": start, "anchor": anchor,
                   "download_slot": state.host},
+        )
+
+    def _render_request(self, state: UnitState, url: str, depth: int, start: bool, reason: str,
+                        fallback: dict[str, Any] | None = None) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_rendered, errback=self.render_failed, dont_filter=True,
+            meta={"unit": state.key, "patuh_depth": depth, "start": start, "download_slot": state.host,
+                  "playwright": True, "render_reason": reason, "fallback": fallback,
+                  "playwright_page_goto_kwargs": {"wait_until": "networkidle"}},
         )
 
     def _offer(self, state: UnitState, url: str, anchor: str, region: str, depth: int) -> None:
@@ -291,6 +311,22 @@ class SiteSpider(scrapy.Spider):
         sha = hashlib.sha256(response.body).hexdigest()
         same = prev is not None and prev.get("sha256") == sha
         encoding = response.encoding if isinstance(response, TextResponse) else None
+        reason = None
+        if kind == "html" and not same and self.render_mode == "auto" and isinstance(response, TextResponse):
+            reason = render_reason(response.text)
+        if reason:
+            # read it as a browser shows it; the plain copy stands if the browser fails
+            state.inflight += 1
+            fallback = {"url": url, "final_url": response.url, "status": response.status, "content_type": ctype,
+                        "sha256": sha, "size": len(response.body), "body": response.body, "encoding": encoding,
+                        "etag": _header(response, b"ETag"), "last_modified": _header(response, b"Last-Modified")}
+            yield self._render_request(state, url, depth, start, reason, fallback)
+            if start and state.reachable:
+                yield from self._seed_from_previous(state)
+            for link, text, region in page_links(response.url, response.text):
+                self._offer(state, link, text, region, depth + 1)
+            yield from self._pump(state)
+            return
         yield self._item(
             state, unit=state.key, url=url, final_url=response.url, status=response.status, content_type=ctype,
             kind=kind,
@@ -305,6 +341,55 @@ class SiteSpider(scrapy.Spider):
         if kind == "html" and isinstance(response, TextResponse) and (state.reachable or not start):
             for link, text, region in page_links(response.url, response.text):
                 self._offer(state, link, text, region, depth + 1)
+        yield from self._pump(state)
+
+    def parse_rendered(self, response: Response) -> Iterator[Any]:
+        """A page as Chromium shows it after its scripts ran (document kind `js`)."""
+        state = self.states.get(response.meta["unit"])
+        if state is None:
+            return
+        state.inflight -= 1
+        start = response.meta.get("start", False)
+        depth = int(response.meta.get("patuh_depth", 0))
+        fallback = response.meta.get("fallback") or {}
+        if start and not fallback:
+            state.host = origin(response.url)
+            state.https = response.url.startswith("https://")
+            state.reachable = response.status == 200
+        if not fallback:
+            state.fetched += 1
+        html = response.text if isinstance(response, TextResponse) else ""
+        body = html.encode("utf-8")
+        yield self._item(
+            state, unit=state.key, url=fallback.get("url", response.url), final_url=response.url,
+            status=fallback.get("status", response.status), content_type="text/html", kind="js",
+            sha256=fallback.get("sha256") or hashlib.sha256(body).hexdigest(), size=fallback.get("size", len(body)),
+            depth=depth, fetched_at=datetime.now(UTC), body=body, encoding="utf-8",
+            etag=fallback.get("etag"), last_modified=fallback.get("last_modified"),
+            render_reason=response.meta.get("render_reason"),
+        )
+        for link, text, region in page_links(response.url, html):
+            self._offer(state, link, text, region, depth + 1)
+        yield from self._pump(state)
+
+    def render_failed(self, failure: Failure) -> Iterator[Any]:
+        """The browser could not render: keep the plain HTML when there is one."""
+        request = failure.request  # type: ignore[attr-defined]
+        fallback = request.meta.get("fallback")
+        state = self.states.get(request.meta.get("unit"))
+        if not fallback or state is None:
+            yield from self.failed(failure)
+            return
+        state.inflight -= 1
+        self.logger.warning("render failed for %s (%s); the plain HTML is read", request.url,
+                            describe_failure(failure))
+        yield self._item(
+            state, unit=state.key, url=fallback["url"], final_url=fallback["final_url"], status=fallback["status"],
+            content_type=fallback["content_type"], kind="html", sha256=fallback["sha256"], size=fallback["size"],
+            depth=int(request.meta.get("patuh_depth", 0)), fetched_at=datetime.now(UTC), body=fallback["body"],
+            encoding=fallback["encoding"], etag=fallback["etag"], last_modified=fallback["last_modified"],
+            render_reason=f"render gagal: {describe_failure(failure)}",
+        )
         yield from self._pump(state)
 
     def failed(self, failure: Failure) -> Iterator[Any]:

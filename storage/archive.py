@@ -17,6 +17,9 @@ Records:
   identical-payload-digest profile; a 304: server-not-modified profile), pointing at the
   original response by ``WARC-Refers-To`` (record id), ``-Target-URI`` and ``-Date``, and by
   ``WARC-Patuh-Refers-To-Ref`` (our ``RecordRef``, so that resolving needs no index).
+- ``write_resource`` — bytes that are no HTTP response: a screenshot (``resource``), the DOM of
+  a rendered page (``conversion``, referring to the response it was rendered from), notes
+  (``metadata``).
 
 Every ``write_*`` returns a ``RecordRef`` — file name, offset and length of the record —
 whose string form (``patuh-….warc.gz#12345+6789``) is what a page or evidence row stores;
@@ -92,6 +95,7 @@ PATUH_SHA256: Final = "WARC-Patuh-SHA256"
 PATUH_REFERS_TO_REF: Final = "WARC-Patuh-Refers-To-Ref"
 """Custom WARC header on a revisit: the ``RecordRef`` of the original response."""
 TRUNCATED_REASONS: Final = frozenset({"length", "time", "disconnect", "unspecified"})
+RESOURCE_TYPES: Final = frozenset({"resource", "conversion", "metadata"})
 
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.warc(?:\.gz)?$")
 _PREFIX_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,63}$")
@@ -104,6 +108,7 @@ _READ_ERRORS: Final = (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueEr
 _SERIAL = itertools.count(1)
 _SERIAL_LOCK = threading.Lock()
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Header = tuple[str | bytes, str | bytes]
 """An HTTP header as the crawler has it: name and value, text or raw bytes."""
 _Part = tuple[bytes, str, datetime | None]  # one compressed record, its id and date
@@ -470,9 +475,17 @@ class WarcArchive:
         return offset
 
     def _record(
-        self, rec_type: str, url: str, date: str, head: bytes, payload: bytes, extra: list[tuple[str, str]], rid: str
+        self,
+        rec_type: str,
+        url: str,
+        date: str,
+        head: bytes,
+        payload: bytes,
+        extra: list[tuple[str, str]],
+        rid: str,
+        content_type: str | None = None,
     ) -> bytes:
-        """One complete WARC record, gzip-compressed as one member."""
+        """One complete WARC record, gzip-compressed as one member (``head``: the HTTP head, or b"")."""
         headers = StatusAndHeaders("", [], protocol=WARC_VERSION)
         headers.add_header("WARC-Type", rec_type)
         headers.add_header("WARC-Record-ID", rid)
@@ -482,10 +495,11 @@ class WarcArchive:
             headers.add_header("WARC-Warcinfo-ID", self._warcinfo_id)
         for name, value in extra:
             headers.add_header(name, value)
-        msgtype = "request" if rec_type == "request" else "response"
+        if content_type is None:
+            content_type = f"application/http; msgtype={'request' if rec_type == 'request' else 'response'}"
         record = ArcWarcRecord(
-            "warc", rec_type, headers, io.BytesIO(payload), _RawHttpHeaders(head),
-            f"application/http; msgtype={msgtype}", len(head) + len(payload),
+            "warc", rec_type, headers, io.BytesIO(payload), _RawHttpHeaders(head) if head else None,
+            content_type, len(head) + len(payload),
         )
         record.payload_length = len(payload)
         return self._gzip(self._serialise(record))
@@ -525,7 +539,7 @@ class WarcArchive:
         request_headers: Iterable[Header] | None = None,
         *,
         method: str = "GET",
-        ip_address: str | None = None,
+        ip_address: str | IPAddress | None = None,
         truncated: str | None = None,
     ) -> RecordRef:
         """Archive one HTTP response (and its request, when ``request_headers`` is given).
@@ -589,7 +603,7 @@ class WarcArchive:
         headers: Iterable[Header] = (),
         *,
         reason: str | bytes = "",
-        ip_address: str | None = None,
+        ip_address: str | IPAddress | None = None,
     ) -> RecordRef:
         """Archive a fetch whose body is already archived at ``refers_to``.
 
@@ -627,6 +641,48 @@ class WarcArchive:
 
         def build() -> list[_Part]:
             return [(self._record("revisit", target, date, head, b"", extra, rec_id), rec_id, when)]
+
+        return self._write(build)[0]
+
+    def write_resource(
+        self,
+        url: str,
+        content_type: str,
+        data: bytes,
+        fetched_at: datetime,
+        *,
+        record_type: str = "resource",
+        refers_to: RecordRef | str | None = None,
+    ) -> RecordRef:
+        """Archive bytes that are not an HTTP response: a screenshot, a rendered DOM, notes.
+
+        ``record_type`` is ``"resource"`` (e.g. a screenshot of ``url``), ``"conversion"`` (e.g. the
+        DOM after rendering: derived from the response at ``refers_to``) or ``"metadata"``.
+        ``refers_to``, when given, must be readable; the record then carries ``WARC-Refers-To``
+        and ``WARC-Patuh-Refers-To-Ref``.
+        """
+        if record_type not in RESOURCE_TYPES:
+            raise ValueError(f"record_type must be one of {sorted(RESOURCE_TYPES)}")
+        target = _check_url(url)
+        date = warc_date(fetched_at)
+        ctype = _one_line(_to_bytes(content_type)).decode("latin-1").strip() or "application/octet-stream"
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError("data must be bytes")
+        payload = bytes(data)
+        digest = hashlib.sha256(payload)
+        extra = [
+            ("WARC-Payload-Digest", _b32(digest.digest())),
+            ("WARC-Block-Digest", _b32(digest.digest())),
+            (PATUH_SHA256, digest.hexdigest()),
+        ]
+        if refers_to is not None:
+            orig = self._read_one(RecordRef.parse(refers_to) if isinstance(refers_to, str) else refers_to)
+            extra += [("WARC-Refers-To", orig.record_id), (PATUH_REFERS_TO_REF, str(orig.ref))]
+        rec_id = _new_id()
+        when = parse_warc_date(date)
+
+        def build() -> list[_Part]:
+            return [(self._record(record_type, target, date, b"", payload, extra, rec_id, ctype), rec_id, when)]
 
         return self._write(build)[0]
 
@@ -725,7 +781,7 @@ def _to_archived(ref: RecordRef, record: Any, body: bytes) -> ArchivedRecord:
         sha = claimed or ""
     else:
         sha = hashlib.sha256(body).hexdigest()
-        if claimed and rec_type == "response" and claimed != sha:
+        if claimed and claimed != sha:
             raise ArchiveError(f"{ref}: body SHA-256 {sha} does not match the recorded {claimed}")
     refers: RecordRef | None = None
     raw_ref = wh.get_header(PATUH_REFERS_TO_REF)
@@ -785,9 +841,11 @@ __all__ = [
     "PATUH_SHA256",
     "PROFILE_IDENTICAL",
     "PROFILE_NOT_MODIFIED",
+    "RESOURCE_TYPES",
     "ArchiveError",
     "ArchivedRecord",
     "Header",
+    "IPAddress",
     "RecordRef",
     "WarcArchive",
     "hex_from_warc_digest",

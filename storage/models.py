@@ -147,6 +147,7 @@ class Page(SQLModel, table=True):
     # "revisit" (not due tonight, the earlier document is reused)
     reused: str | None = Field(default=None, sa_type=String(16))
     reused_from: int | None = Field(default=None, sa_type=Integer())
+    render_reason: str | None = Field(default=None, sa_type=Text())  # why it was read in Chromium
 
 
 class Finding(SQLModel, table=True):

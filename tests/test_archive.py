@@ -7,6 +7,7 @@ are simulated: a truncated tail, a ``kill -9`` right after writes, two processes
 
 import gzip
 import hashlib
+import ipaddress
 import json
 import multiprocessing
 import os
@@ -424,3 +425,41 @@ def test_threads_share_one_writer(arc: WarcArchive) -> None:
         assert rec.body == b"%s-%s" % (n.encode(), i.encode()) * 100
     (path,) = arc.root.iterdir()
     assert len(records_of(path)) == 161
+
+
+def test_resources_for_screenshots_and_rendered_doms(arc: WarcArchive) -> None:
+    page = arc.write_response("https://a.example/spa", 200, "OK", [("Content-Type", "text/html")], b"<div id=app>",
+                              WHEN, ip_address=ipaddress.ip_address("::1"))
+    png = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
+    shot = arc.write_resource("https://a.example/spa", "image/png", png, WHEN)
+    dom = arc.write_resource("https://a.example/spa", "text/html; charset=utf-8", HTML, WHEN,
+                             record_type="conversion", refers_to=page)
+    with pytest.raises(ValueError):
+        arc.write_resource("https://a.example/spa", "image/png", png, WHEN, record_type="response")
+    s, d = arc.read_record(shot), arc.read_record(dom)
+    assert (s.type, s.body, s.sha256, s.status) == ("resource", png, sha(png), None)
+    assert s.warc_header("Content-Type") == "image/png"
+    assert (d.type, d.body, d.refers_to) == ("conversion", HTML, page)
+    assert d.warc_header("WARC-Refers-To") == page.record_id
+    assert arc.read_record(page).warc_header("WARC-IP-Address") == "::1"
+    path = arc.path_of(page)
+    arc.close()
+    check = run_warcio("check", "-v", str(path))
+    assert check.returncode == 0 and check.stdout.count("digest pass") == 4, check.stdout
+
+
+def test_revisit_written_by_another_tool_resolves_by_record_id(arc: WarcArchive) -> None:
+    from warcio.warcwriter import WARCWriter
+
+    first = arc.write_response("https://a.example/sp", 200, "OK", [], HTML, WHEN)
+    foreign = arc.root / "other-tool.warc.gz"
+    with open(foreign, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        rec = writer.create_revisit_record("https://a.example/sp", sha256_warc_digest(sha(HTML)),
+                                           "https://a.example/sp", "2025-03-04T05:06:07.123456Z")
+        rec.rec_headers.add_header("WARC-Refers-To", first.record_id)
+        writer.write_record(rec)
+    ((ref, rtype, _, _),) = list(iter_file(foreign))
+    assert rtype == "revisit"
+    resolved = arc.read_record(ref, resolve=True)
+    assert resolved.body == HTML and resolved.original is not None and resolved.original.ref == first

@@ -93,6 +93,20 @@ def robots(*disallow: str, agent: str = "*") -> Reply:
 NOT_FOUND = Reply(status=404, body=html_page("<h1>404 Tidak ditemukan</h1>", "404"))
 
 
+def with_etag(reply: Reply) -> Handler:
+    """Serve `reply` with an ETag of its body, and 304 Not Modified to a matching If-None-Match."""
+    tag = '"' + hashlib.sha256(reply.body_bytes()).hexdigest()[:16] + '"'
+
+    def handle(hit: Hit) -> Reply:
+        asked = {k.lower(): v for k, v in hit.headers.items()}.get("if-none-match")
+        if asked == tag:
+            return Reply(status=304, body=b"", content_type=None, headers={"ETag": tag})
+        return Reply(status=reply.status, body=reply.body, content_type=reply.content_type,
+                     headers={**reply.headers, "ETag": tag}, delay=reply.delay)
+
+    return handle
+
+
 def calendar_trap(prefix: str = "/agenda/", days: int = 5) -> Handler:
     """An endless calendar: ``prefix?month=N`` links to ``?month=N+1`` and to day pages, forever."""
 
@@ -120,6 +134,7 @@ class Site:
         self.fallback = fallback
         self.log: list[str] = []  # request targets (path?query), in order of arrival
         self.served: dict[str, str] = {}  # request target -> sha256 of the body served
+        self.answers: list[tuple[Hit, int]] = []  # every request with the status it was answered
         self._lock = threading.Lock()
         self.active = 0  # requests being answered right now
         self.max_active = 0  # the most requests ever answered at once
@@ -171,7 +186,10 @@ class Site:
         route = self.routes.get(hit.path)
         if route is None:
             route = self.fallback or NOT_FOUND
-        return route(hit) if callable(route) else route
+        reply = route(hit) if callable(route) else route
+        with self._lock:
+            self.answers.append((hit, reply.status))
+        return reply
 
     def begin(self) -> None:
         """A request starts being answered (for the concurrency high-water mark)."""

@@ -23,7 +23,7 @@ from tests.e2e.patuhcli import (
     assert_unreachable_report,
     statuses,
 )
-from tests.e2e.sitefarm import Reply, Site, SiteFarm, html, html_page
+from tests.e2e.sitefarm import Reply, Site, SiteFarm, html, html_page, with_etag
 
 HEADER = "name,kind,region,url"
 
@@ -244,3 +244,37 @@ def test_killed_sweep_resumes_where_it_stopped(farm: SiteFarm, patuh: Patuh) -> 
     assert reports[fast.base_url]["reachable"] is True
     assert reports[slow.base_url]["reachable"] is True, reports[slow.base_url].get("error")
     assert statuses(reports[fast.base_url])["requirements"] == "present"
+
+
+# -- incremental sweeps ---------------------------------------------------------------------------------
+def test_next_sweep_revalidates_and_sees_a_changed_standard(farm: SiteFarm, patuh: Patuh) -> None:
+    home = with_etag(html("<h1>Dukcapil Kota Uji</h1><a href='/standar-pelayanan/'>Standar Pelayanan</a>"
+                          "<a href='/profil/'>Profil</a>"))
+    site = farm.site("incremental", {
+        "/": home,
+        "/standar-pelayanan/": with_etag(html(STANDARD, "Standar Pelayanan")),
+        "/profil/": with_etag(html("<h1>Profil</h1><p>Dinas ini dibentuk pada tahun 2016.</p>", "Profil")),
+    })
+    csv_path = write_csv(patuh.cwd / "units.csv", HEADER, f"Dukcapil Kota Uji,dukcapil,Kota Uji,{site.base_url}")
+    assert patuh.run("units", "import", str(csv_path), timeout=60).returncode == 0
+    first = patuh.run("sweep", timeout=120)
+    assert first.returncode == 0, first.explain()
+    [before] = _latest_reports(patuh)
+    assert statuses(before)["requirements"] == "present"
+
+    # the standard is emptied; the home page and the profile stay as they were
+    site.routes["/standar-pelayanan/"] = with_etag(html("<h1>Standar Pelayanan</h1><p>Sedang diperbarui.</p>"))
+    already = len(site.answers)
+    second = patuh.run("sweep", timeout=120)
+    assert second.returncode == 0, second.explain()
+    [after] = _latest_reports(patuh)
+    assert after["sweep"]["id"] != before["sweep"]["id"]
+    assert_reachable_report(after)
+    assert statuses(after)["requirements"] == "absent", "a changed page that carried evidence was not read again"
+    tonight = site.answers[already:]
+    assert any(path == "/standar-pelayanan/" and status == 200 for path, status in
+               ((h.path, st) for h, st in tonight)), tonight
+    assert any(h.path == "/" and st == 304 for h, st in tonight), "the unchanged home page was not revalidated"
+    for finding in after["findings"]:
+        for e in finding["evidence"]:
+            assert e["sha256"] == site.sha256_of(e["url"]), e

@@ -1,0 +1,63 @@
+"""Chromium for the pages that need it: scrapy-playwright on the system browser, never downloaded.
+
+Only requests marked `meta["playwright"] = True` go through the browser; everything else stays
+plain HTTP. The browser starts on the first such request, and scrapy-playwright restarts it when it
+crashes. Inside the browser, a page may load its own site's scripts, data and images; other hosts,
+media and fonts are refused (no third-party traffic, bounded cost).
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+from urllib.parse import urlparse
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+BLOCKED_TYPES = {"media", "font", "websocket", "eventsource", "manifest", "texttrack"}
+
+
+def chromium_path() -> str | None:
+    for candidate in CHROMIUM_CANDIDATES:
+        if shutil.which(candidate):
+            return candidate
+    return shutil.which("chromium")
+
+
+def playwright_settings() -> dict[str, Any]:
+    """Scrapy settings that enable rendering; empty when no system Chromium is installed."""
+    path = chromium_path()
+    if path is None:
+        return {}
+    return {
+        "DOWNLOAD_HANDLERS": {
+            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+        },
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": path, "headless": True, "args": CHROMIUM_ARGS},
+        "PLAYWRIGHT_MAX_CONTEXTS": 2,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 20_000,
+        "PLAYWRIGHT_ABORT_REQUEST": "crawler.browser.abort_request",
+        "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
+    }
+
+
+def _origin(url: str) -> str:
+    p = urlparse(url)
+    return f"{p.scheme}://{p.hostname}:{p.port}"
+
+
+def abort_request(request: Any) -> bool:
+    """Refuse heavy resource types and anything not from the page's own site."""
+    if request.resource_type in BLOCKED_TYPES:
+        return True
+    try:
+        page_url = request.frame.page.url
+    except Exception:  # a request without a frame (a worker): judge by nothing else
+        return False
+    if not page_url or page_url == "about:blank":
+        return False
+    return _origin(request.url) != _origin(page_url)

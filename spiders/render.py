@@ -1,0 +1,49 @@
+"""Whether a fetched HTML page must be rendered in Chromium to be read, and why.
+
+Rendering costs what 60-140 plain fetches cost (STACK.md), so only pages that need it are
+rendered: a body built by script (little text, much script), an SPA root, a "loading…"
+placeholder or a <noscript> plea, content fetched by XHR/fetch into an empty container.
+The reason is stored on the page record.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser
+
+MIN_TEXT = 250  # characters of visible main text below which a scripted page is suspect
+SPA_ROOTS = ("#app", "#root", "#__next", "#__nuxt", "[ng-app]", "[data-reactroot]", "[data-v-app]", "#svelte")
+PLACEHOLDER = re.compile(r"(memuat|sedang dimuat|loading|please wait|mohon tunggu|harap tunggu)", re.I)
+NOSCRIPT_PLEA = re.compile(r"(aktifkan|nyalakan|enable|requires?)\s+javascript", re.I)
+FETCHES = re.compile(r"\b(fetch\s*\(|XMLHttpRequest|\$\.(?:get|getJSON|ajax)\s*\(|axios\.)")
+
+
+def render_reason(html: str) -> str | None:
+    """A short reason to render this page, or None when its HTML can be read as it is."""
+    tree = LexborHTMLParser(html[:2_000_000])
+    body = tree.body
+    if body is None:
+        return None
+    scripts = tree.css("script")
+    if not scripts:
+        return None
+    for noscript in tree.css("noscript"):
+        if NOSCRIPT_PLEA.search(noscript.text(deep=True) or ""):
+            return "noscript meminta JavaScript"
+    for selector in SPA_ROOTS:
+        node = tree.css_first(selector)
+        if node is not None and len(node.text(deep=True, strip=True)) < MIN_TEXT:
+            return f"akar aplikasi JavaScript ({selector}) kosong"
+    for node in tree.css("main, #content, .content, article, [id], [class]"):
+        text = node.text(deep=True, strip=True)
+        if len(text) < 80 and PLACEHOLDER.search(text) and not node.css_first("a"):
+            return f"penampung '{text[:40]}' diisi oleh skrip"
+    for node in tree.css("script, style, noscript, template, nav, header, footer"):
+        node.decompose()
+    visible = len(body.text(deep=True, separator=" ", strip=True))
+    inline = " ".join(s.text() or "" for s in scripts)
+    external = sum(1 for s in scripts if s.attributes.get("src"))
+    if visible < MIN_TEXT and (len(inline) > 2 * max(visible, 1) or external >= 2 or FETCHES.search(inline)):
+        return f"teks sedikit ({visible} karakter) dengan banyak skrip"
+    return None
