@@ -77,6 +77,9 @@ def _kill_group(p: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
 
 def _stop_child(p: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     if p.returncode is None:
+        # Scrapy takes a first SIGTERM as "shut down gracefully" and a second as "now"
+        _kill_group(p, signal.SIGTERM)
+        time.sleep(0.5)
         _kill_group(p, signal.SIGTERM)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and p.poll() is None:
@@ -167,6 +170,9 @@ class ChildRun:
     peak_hwm_mb: float = 0.0  # highest polled VmHWM of the child itself
     cpu_s: float = 0.0  # user + system CPU of the whole process tree (polled per process, or wait4's if higher)
     cpu_main_s: float = 0.0  # of the child process itself (polled)
+    peak_main_rss_mb: float = 0.0  # polled VmRSS peak of the child process itself
+    peak_others_rss_mb: float = 0.0  # polled peak of the VmRSS sum of its descendants (worker pool)
+    peak_one_other_rss_mb: float = 0.0  # the largest single descendant
     processes_seen: int = 1
     loadavg_before: float = 0.0
     samples: list[Sample] = field(default_factory=list)
@@ -210,6 +216,7 @@ def run_child(label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeou
         last_progress = -PROGRESS_EVERY_S
         pids_seen: set[int] = set()
         cpu_by_pid: dict[int, float] = {}
+        rss_by_pid: dict[int, float] = {}
         try:
             while True:
                 pid, status, usage = os.wait4(p.pid, os.WNOHANG)
@@ -220,6 +227,8 @@ def run_child(label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeou
                     run.maxrss_mb = usage.ru_maxrss / 1024
                     run.cpu_s = max(usage.ru_utime + usage.ru_stime, sum(cpu_by_pid.values()))
                     run.cpu_main_s = cpu_by_pid.get(p.pid, 0.0)
+                    run.peak_main_rss_mb = rss_by_pid.get(p.pid, 0.0)
+                    run.peak_one_other_rss_mb = max((v for q, v in rss_by_pid.items() if q != p.pid), default=0.0)
                     break
                 if now > timeout:
                     _stop_child(p)
@@ -230,7 +239,11 @@ def run_child(label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeou
                     cpu = _cpu_s(q)
                     if cpu is not None:
                         cpu_by_pid[q] = max(cpu_by_pid.get(q, 0.0), cpu)
-                rss = sum(_status_kb(q, "VmRSS") for q in pids) / 1024
+                per_pid = {q: _status_kb(q, "VmRSS") / 1024 for q in pids}
+                rss = sum(per_pid.values())
+                for q, v in per_pid.items():
+                    rss_by_pid[q] = max(rss_by_pid.get(q, 0.0), v)
+                run.peak_others_rss_mb = max(run.peak_others_rss_mb, rss - per_pid.get(p.pid, 0.0))
                 run.peak_tree_rss_mb = max(run.peak_tree_rss_mb, rss)
                 run.peak_hwm_mb = max(run.peak_hwm_mb, _status_kb(p.pid, "VmHWM") / 1024)
                 sample = Sample(t=round(now, 2), rss_mb=round(rss, 1))
@@ -240,6 +253,8 @@ def run_child(label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeou
                 run.samples.append(sample)
                 time.sleep(POLL_S)
         finally:
+            if p.returncode is None:  # interrupted (error, Ctrl-C, SIGTERM): end the child and its group
+                _stop_child(p)
             _children.discard(p)
     run.returncode = p.returncode
     run.processes_seen = len(pids_seen) or 1
@@ -381,6 +396,9 @@ def child_figures(run: ChildRun, pages: int, first: float | None, last: float | 
         "cores_busy": round(run.cpu_s / run.wall_s, 2) if run.wall_s else None,
         "peak_rss_mb": round(run.peak_rss_mb, 1), "maxrss_mb": round(run.maxrss_mb, 1),
         "peak_tree_rss_mb": round(run.peak_tree_rss_mb, 1), "processes": run.processes_seen,
+        "peak_main_rss_mb": round(max(run.peak_main_rss_mb, run.peak_hwm_mb), 1),
+        "peak_descendants_rss_mb": round(run.peak_others_rss_mb, 1),
+        "peak_largest_descendant_rss_mb": round(run.peak_one_other_rss_mb, 1),
         "rss_at_sites_mb": {str(m): run.rss_at(m, total) for m in marks},
         "loadavg_before": round(run.loadavg_before, 2),
     }
@@ -495,10 +513,14 @@ def _package(frame: str) -> str:
     return f"patuh:{head}" if head in ("checks", "crawler", "spiders", "storage") else head
 
 
-def _role(process: str) -> str:
+def _role(process: str, frames: list[str]) -> str:
+    """'workers' for the multiprocessing pool (and its fork server), else 'main' (py-spy may not read
+    a command line, so the frames decide too)."""
     if "forkserver" in process or "multiprocessing" in process:
         return "workers"
-    return "main" if "patuh" in process or "crawler" in process else "other"
+    if any("multiprocessing/forkserver.py" in f or "concurrent/futures/process.py" in f for f in frames[:12]):
+        return "workers"
+    return "main"
 
 
 def summarise_profile(raw: Path, wall_s: float, top: int = 15, rate: int = 100) -> dict[str, Any]:
@@ -525,7 +547,7 @@ def summarise_profile(raw: Path, wall_s: float, top: int = 15, rate: int = 100) 
         frames = [f for f in stack.split(";") if f and not f.startswith("thread (")]
         if not frames:
             continue
-        role = _role(process)
+        role = _role(process, frames)
         count = int(count_s)
         totals[role] += count
         r = roles.setdefault(role, {"self": Counter(), "inclusive": Counter(), "package": Counter()})
@@ -575,7 +597,9 @@ def print_report(res: dict[str, Any]) -> None:
                 ("pages/s (first..last page)", "pages_per_s_window", 1), ("start-up to first page, s", "startup_s", 1),
                 ("CPU, all processes, s", "cpu_s", 1), ("CPU, main process, s", "cpu_main_s", 1),
                 ("cores busy (CPU / wall)", "cores_busy", 2), ("CPU ms per page", "cpu_ms_per_page", 2),
-                ("peak RSS (all processes), MB", "peak_rss_mb", 1), ("processes seen", "processes", 0)]
+                ("peak RSS (all processes), MB", "peak_rss_mb", 1),
+                ("  of the main process, MB", "peak_main_rss_mb", 1),
+                ("  of its descendants (sum), MB", "peak_descendants_rss_mb", 1), ("processes seen", "processes", 0)]
         for label, key, nd in rows:
             print(f"{label:34}" + "".join(f"{_fmt(size[c].get(key), nd):>{w}}" for c in cols))
         for m in res["rss_marks"]:

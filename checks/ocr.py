@@ -123,6 +123,32 @@ def ocr_available() -> bool:
     return find_spec("rapidocr") is not None and find_spec("onnxruntime") is not None
 
 
+def _version(dist: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:
+        return "?"
+
+
+_LIBC: Any = None
+
+
+def _release_memory() -> None:
+    """Give freed heap back to the OS (glibc keeps a detector run's ~0.5-1 GB otherwise)."""
+    global _LIBC
+    try:
+        if _LIBC is None:
+            import ctypes
+            import ctypes.util
+
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        _LIBC.malloc_trim(0)
+    except Exception:
+        _LIBC = False  # not glibc: nothing to do
+
+
 def _threads() -> int:
     try:
         return max(1, int(os.environ.get("PATUH_OCR_THREADS", "1")))
@@ -185,7 +211,7 @@ def get_engine() -> Any:
         except Exception as exc:
             raise OcrUnavailable(f"OCR engine could not start: {type(exc).__name__}: {exc}") from exc
         _ENGINE_INFO.update(
-            engine=f"rapidocr {getattr(rapidocr, '__version__', '?')}",
+            engine=f"rapidocr {_version('rapidocr')} / onnxruntime {_version('onnxruntime')}",
             models=[p.name for p in paths.values()],
             created_wall_s=round(time.perf_counter() - start_wall, 3),
             created_cpu_s=round(time.process_time() - start_cpu, 3),
@@ -336,7 +362,12 @@ def _run_engine(im: PILImage, factor: float) -> list[OcrLine]:
     bgr = np.ascontiguousarray(np.asarray(im, dtype=np.uint8)[:, :, ::-1])
     try:
         with _ENGINE_LOCK:
-            result = engine(bgr)
+            try:
+                result = engine(bgr)
+            finally:
+                del bgr
+                if _LIBC is not False:
+                    _release_memory()
     except Exception as exc:
         log.warning("OCR failed on a %dx%d image: %s: %s", im.size[0], im.size[1], type(exc).__name__, exc)
         return []
@@ -475,6 +506,8 @@ def _ocr_pdf_page(pdf: Any, index: int, dpi: int, skip_text_pages: bool) -> list
 
 _LIST_MARK = re.compile(r"^(?:\(?(?:\d{1,2}|[a-hA-H]|[ivxIVX]{1,4})[.)]\s|[•●▪■◦·\-–*>]\s?)")
 _PUNCT_ONLY = re.compile(r"^[:;.,\-–|/]+$")
+# "Persyaratan : KTP", "Biaya:" -- a line that starts with a label starts a new block
+_LABEL_START = re.compile(r"^[^\W\d_][^\d:|]{1,40}?\s*[:：](?:\s|$)")
 
 
 def group_lines(lines: Iterable[OcrLine]) -> list[OcrLine]:
@@ -541,18 +574,30 @@ def _join(a: str, b: str) -> str:
 
 
 def _paragraphs(rows: Sequence[OcrLine]) -> list[list[OcrLine]]:
-    """Consecutive lines of the same size, close together and overlapping horizontally."""
+    """Group reading-order lines into paragraphs.
+
+    A line continues the paragraph above when it is close below it (gap under 0.8 line
+    heights), of about the same size, overlapping it horizontally, and of the same case (all
+    capitals or not). It starts a new one when it is a list item or starts with a label
+    ("Biaya : ..."), when the line above ends with ":" or is a table row, or when both are
+    left-aligned and the line above is clearly shorter (it ended before the margin: a list of
+    short lines, not wrapped text). Centred text (a maklumat, a flow-chart box) is joined.
+    """
     paras: list[list[OcrLine]] = []
     for row in rows:
         if paras:
             last = paras[-1][-1]
             h = max(last.height, row.height)
             gap = row.box[1] - last.box[3]
-            same_size = 0.75 <= row.height / last.height <= 1.33
+            same_size = 0.65 <= row.height / last.height <= 1.55  # detector boxes vary in height
             overlaps = not (row.box[2] < last.box[0] or row.box[0] > last.box[2])
             caps_change = _is_caps(last.text) != _is_caps(row.text)
-            if (gap <= 0.8 * h and same_size and overlaps and not caps_change
-                    and not _LIST_MARK.match(row.text) and " | " not in row.text and " | " not in last.text):
+            width_last, width_row = last.box[2] - last.box[0], row.box[2] - row.box[0]
+            ended_early = abs(row.box[0] - last.box[0]) <= 0.6 * h and width_last < 0.8 * width_row
+            starts_new = bool(_LIST_MARK.match(row.text) or _LABEL_START.match(row.text))
+            table = " | " in row.text or " | " in last.text
+            if (gap <= 0.8 * h and same_size and overlaps and not caps_change and not starts_new
+                    and not table and not ended_early and not last.text.endswith((":", "："))):
                 paras[-1].append(row)
                 continue
         paras.append([row])
@@ -562,9 +607,10 @@ def _paragraphs(rows: Sequence[OcrLine]) -> list[list[OcrLine]]:
 def ocr_lines_to_blocks(lines: Iterable[OcrLine], locator: str = "gambar") -> list[Block]:
     """Document blocks from OCR lines: reading order, paragraphs joined, headings guessed.
 
-    Lines on one baseline are merged (`group_lines`); consecutive lines of one paragraph (same
-    size, close, not a list item) are joined into one block so that a sentence broken across
-    lines ("DENGAN INI KAMI MENYATAKAN SANGGUP / MENYELENGGARAKAN ...") reads as one. A short
+    Lines on one baseline are merged (`group_lines`); consecutive lines of one paragraph (see
+    `_paragraphs`) are joined into one block so that a sentence broken across lines ("DENGAN
+    INI KAMI MENYATAKAN SANGGUP / MENYELENGGARAKAN ...") reads as one, while "Label : value"
+    lines and list items stay one block each. A short
     all-capital paragraph becomes an ``h3`` heading (``h2`` when its letters are clearly larger
     than the body's) that governs the blocks after it; a numbered or bulleted line is ``li``;
     everything else is ``p``. Every block gets ``locator`` (e.g. "gambar: alur.png", "halaman 2").

@@ -37,3 +37,11 @@ class UnitDone:
     pages_fetched: int
     errors: int
     items: int = 0  # page items the spider yielded for this unit before this one
+
+
+@dataclass(slots=True)
+class ScreenshotItem:
+    visit_id: int
+    url: str
+    page_sha256: str  # the captured body the screenshot shows; the cache key
+    png: bytes

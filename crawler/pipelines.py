@@ -8,16 +8,18 @@ number of units crawling at once, not the size of the sweep.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 
 from checks.judge import grade, score
 from crawler import workers
-from crawler.items import PageItem, UnitDone
+from crawler.items import PageItem, ScreenshotItem, UnitDone
 from storage import repo
 from storage.db import get_engine, session
 
@@ -78,6 +80,9 @@ class StoragePipeline:
         self.processed: dict[str, int] = {}  # page items of a unit through this pipeline
         self.waiters: dict[str, tuple[int, asyncio.Future[None]]] = {}
         self.urls: dict[str, set[str]] = {}
+        self.crawler: Crawler | None = None
+        self.screenshots = False
+        self.shot_dir = Path("data/screenshots")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -85,6 +90,10 @@ class StoragePipeline:
         pipe = cls(st.get("PATUH_DATABASE_URL") or None, st.getint("PATUH_PAGE_BATCH", 50),
                    st.getint("PATUH_WORKERS", -1))
         pipe.visits = {str(k): int(v) for k, v in st.getdict("PATUH_VISITS").items()}
+        pipe.crawler = crawler
+        rendering = st.get("PATUH_RENDER", "auto") != "never"
+        pipe.screenshots = rendering and st.get("PATUH_SCREENSHOTS", "evidence") == "evidence"
+        pipe.shot_dir = Path(st.get("PATUH_SCREENSHOT_DIR") or "data/screenshots")
         return pipe
 
     async def process_item(self, item: Any) -> Any:
@@ -96,6 +105,8 @@ class StoragePipeline:
                 expected = self.waiters.get(item.unit)
                 if expected and count >= expected[0] and not expected[1].done():
                     expected[1].set_result(None)
+        elif isinstance(item, ScreenshotItem):
+            self._store_screenshot(item)
         elif isinstance(item, UnitDone):
             # Scrapy may hand items of different responses over out of order: wait until every page
             # item the spider yielded for this unit has been stored
@@ -161,6 +172,39 @@ class StoragePipeline:
         del docs
         with session(self.engine) as s:
             save_verdicts(s, visit_id, verdicts, item)
+        if self.screenshots:
+            self._request_screenshots(visit_id, verdicts)
+
+    def _request_screenshots(self, visit_id: int, verdicts: list[dict[str, Any]]) -> None:
+        """Every page that carries evidence of a present finding gets a screenshot, once per body."""
+        from spiders.site import screenshot_request
+
+        wanted: dict[str, str] = {}
+        for v in verdicts:
+            if v["status"] != "present":
+                continue
+            for h in v["evidence"]:
+                if h["kind"] in ("html", "js", "link") and h["sha256"] and not h["url"].lower().endswith(".pdf"):
+                    wanted.setdefault(h["url"], h["sha256"])
+        for url, sha in wanted.items():
+            path = self.shot_dir / f"{sha}.png"
+            if path.exists():  # the same body was shot before: link it again
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                with session(self.engine) as s:
+                    repo.attach_screenshot(s, visit_id, url, str(path), digest)
+                continue
+            spider = self.crawler.spider if self.crawler else None
+            if spider is not None and self.crawler is not None and self.crawler.engine is not None:
+                self.crawler.engine.crawl(screenshot_request(spider, visit_id, url, sha))  # type: ignore[arg-type]
+
+    def _store_screenshot(self, item: ScreenshotItem) -> None:
+        self.shot_dir.mkdir(parents=True, exist_ok=True)
+        path = self.shot_dir / f"{item.page_sha256}.png"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(item.png)
+        tmp.replace(path)
+        with session(self.engine) as s:
+            repo.attach_screenshot(s, item.visit_id, item.url, str(path), hashlib.sha256(item.png).hexdigest())
 
     def close_spider(self) -> None:
         for unit in set(self.rows) | set(self.reuse):

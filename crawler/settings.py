@@ -42,3 +42,5 @@ PATUH_ACTIVE_UNITS = 0  # units crawled at once; 0: 2 x CONCURRENT_REQUESTS / PA
 PATUH_REVISIT_DAYS = 7  # a page unchanged and without evidence is refetched at least this often
 PATUH_WORKERS = -1  # extraction/judgement processes; -1: cores - 1; 0: inline
 PATUH_RENDER = "auto"  # auto: render only pages that need it; always; never
+PATUH_SCREENSHOTS = "evidence"  # PNG of every page carrying evidence of a present finding; "none" to skip
+PATUH_SCREENSHOT_DIR = "data/screenshots"

@@ -31,7 +31,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.items import PageItem, UnitDone
+from crawler.items import PageItem, ScreenshotItem, UnitDone
 from spiders.links import page_links
 from spiders.ranking import link_score
 from spiders.render import render_reason
@@ -372,6 +372,24 @@ class SiteSpider(scrapy.Spider):
             self._offer(state, link, text, region, depth + 1)
         yield from self._pump(state)
 
+    async def take_screenshot(self, response: Response) -> AsyncIterator[Any]:
+        """A PNG of a page that carries evidence, as Chromium shows it (bounded in size)."""
+        page = response.meta.get("playwright_page")
+        if page is None:
+            return
+        try:
+            height = await page.evaluate("() => Math.min(document.documentElement.scrollHeight, 8000)")
+            png = await page.screenshot(type="png", full_page=True,
+                                        clip={"x": 0, "y": 0, "width": 1280, "height": max(int(height), 200)})
+        finally:
+            await page.close()
+        yield ScreenshotItem(visit_id=int(response.meta["screenshot_visit"]), url=response.meta["screenshot_url"],
+                             page_sha256=response.meta["screenshot_page_sha256"], png=png)
+
+    def screenshot_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        self.logger.warning("no screenshot of %s: %s", request.url, describe_failure(failure))
+
     def render_failed(self, failure: Failure) -> Iterator[Any]:
         """The browser could not render: keep the plain HTML when there is one."""
         request = failure.request  # type: ignore[attr-defined]
@@ -446,3 +464,14 @@ def describe_failure(failure: Failure) -> str:
     if "ssl" in type(exc).__name__.lower() or "tls" in str(exc).lower():
         return "TLS"
     return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def screenshot_request(spider: SiteSpider, visit_id: int, url: str, page_sha256: str) -> scrapy.Request:
+    return scrapy.Request(
+        url, callback=spider.take_screenshot, errback=spider.screenshot_failed, dont_filter=True, priority=-10,
+        meta={"playwright": True, "playwright_include_page": True, "screenshot_visit": visit_id,
+              "screenshot_url": url, "screenshot_page_sha256": page_sha256,
+              "playwright_context": "screenshots",
+              "playwright_context_kwargs": {"viewport": {"width": 1280, "height": 800}},
+              "playwright_page_goto_kwargs": {"wait_until": "load"}},
+    )

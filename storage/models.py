@@ -148,6 +148,7 @@ class Page(SQLModel, table=True):
     reused: str | None = Field(default=None, sa_type=String(16))
     reused_from: int | None = Field(default=None, sa_type=Integer())
     render_reason: str | None = Field(default=None, sa_type=Text())  # why it was read in Chromium
+    warc_record: str | None = Field(default=None, sa_type=Text())  # "file.warc.gz#offset" in the archive
 
 
 class Finding(SQLModel, table=True):
@@ -181,6 +182,8 @@ class Evidence(SQLModel, table=True):
     snippet: str = Field(default="", sa_type=Text())
     sha256: str = Field(sa_type=String(64))
     captured_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    screenshot: str | None = Field(default=None, sa_type=Text())  # PNG file, relative to the data folder
+    screenshot_sha256: str | None = Field(default=None, sa_type=String(64))
 
 
 __all__ = [

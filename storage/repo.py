@@ -369,7 +369,8 @@ def pages_for_visit(s: Session, visit_id: int) -> list[Page]:
 _FINDING_REQUIRED = ("indicator", "status", "confidence", "rule_id", "rule_version")
 _FINDING_FIELDS = frozenset({*_FINDING_REQUIRED, "summary", "evidence"})
 _EVIDENCE_REQUIRED = ("url", "kind", "sha256", "captured_at")
-_EVIDENCE_FIELDS = frozenset({*_EVIDENCE_REQUIRED, "page_id", "locator", "snippet"})
+_EVIDENCE_FIELDS = frozenset({*_EVIDENCE_REQUIRED, "page_id", "locator", "snippet", "screenshot",
+                              "screenshot_sha256"})
 
 
 def _finding_rows(
@@ -412,6 +413,8 @@ def _finding_rows(
                         "snippet": evidence.get("snippet") or "",
                         "sha256": evidence["sha256"],
                         "captured_at": evidence["captured_at"],
+                        "screenshot": evidence.get("screenshot"),
+                        "screenshot_sha256": evidence.get("screenshot_sha256"),
                     }
                 )
             )
@@ -592,3 +595,29 @@ def visit_page_index(s: Session, visit_id: int) -> list[tuple[int, str, str, str
         .order_by(col(Page.id))
     ).all()
     return [(int(pid or 0), url, final_url, kind, pid in with_doc) for pid, url, final_url, kind in rows]
+
+
+def attach_screenshot(s: Session, visit_id: int, url: str, path: str, sha256: str) -> int:
+    """Link a screenshot to every evidence row of the visit that points at `url`; commits.
+    Returns how many rows were linked."""
+    finding_ids = select(Finding.id).where(col(Finding.visit_id) == visit_id)
+    rows = s.exec(
+        select(Evidence).where(col(Evidence.finding_id).in_(finding_ids), col(Evidence.url) == url)
+    ).all()
+    for ev in rows:
+        ev.screenshot, ev.screenshot_sha256 = path, sha256
+        s.add(ev)
+    s.commit()
+    return len(rows)
+
+
+def set_warc_records(s: Session, visit_id: int, records: dict[str, str]) -> None:
+    """Store each page's WARC record reference (by URL) for a visit; commits."""
+    if not records:
+        return
+    pages = s.exec(select(Page).options(defer(Page.text), defer(Page.document))  # type: ignore[arg-type]
+                   .where(col(Page.visit_id) == visit_id, col(Page.url).in_(list(records)))).all()
+    for page in pages:
+        page.warc_record = records[page.url]
+        s.add(page)
+    s.commit()
