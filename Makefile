@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint venv clean
 
 $(STAMP): pyproject.toml
+	@# the system Chromium renders JavaScript pages and takes screenshots (a browser is never downloaded)
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+		echo "Chromium tidak terpasang: pasang paket Debian 'chromium' agar halaman JavaScript dapat dirender"; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

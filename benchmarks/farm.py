@@ -56,7 +56,7 @@ DEFAULT_PORT = 8081
 DEFAULT_DIR = Path(tempfile.gettempdir()) / "patuh-bench-farm"
 SITES_PER_X = 250
 MAX_SITES = SITES_PER_X * 254
-MIN_PAGES = 16
+MIN_PAGES = 20  # 8 fixed pages + up to 4 indicator pages + up to 5 PDFs + services and news
 
 
 def site_address(i: int) -> str:

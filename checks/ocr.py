@@ -552,6 +552,11 @@ def _merge_row(row: list[OcrLine]) -> OcrLine:
     return OcrLine(text=text, confidence=round(confidence, 4), box=box)
 
 
+def _char_width(line: OcrLine) -> float:
+    """Width per character: a proxy for the font size of a line of text."""
+    return max(1.0, (line.box[2] - line.box[0]) / max(1, len(line.text)))
+
+
 def _is_caps(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     return len(letters) >= 3 and not any(c.islower() for c in letters)
@@ -589,7 +594,9 @@ def _paragraphs(rows: Sequence[OcrLine]) -> list[list[OcrLine]]:
             last = paras[-1][-1]
             h = max(last.height, row.height)
             gap = row.box[1] - last.box[3]
-            same_size = 0.65 <= row.height / last.height <= 1.55  # detector boxes vary in height
+            # box heights vary with the detector's padding; the advance per character is steadier
+            same_size = (0.6 <= row.height / last.height <= 1.6
+                         and 0.7 <= _char_width(row) / _char_width(last) <= 1.4)
             overlaps = not (row.box[2] < last.box[0] or row.box[0] > last.box[2])
             caps_change = _is_caps(last.text) != _is_caps(row.text)
             width_last, width_row = last.box[2] - last.box[0], row.box[2] - row.box[0]
@@ -611,23 +618,25 @@ def ocr_lines_to_blocks(lines: Iterable[OcrLine], locator: str = "gambar") -> li
     `_paragraphs`) are joined into one block so that a sentence broken across lines ("DENGAN
     INI KAMI MENYATAKAN SANGGUP / MENYELENGGARAKAN ...") reads as one, while "Label : value"
     lines and list items stay one block each. A short
-    all-capital paragraph becomes an ``h3`` heading (``h2`` when its letters are clearly larger
-    than the body's) that governs the blocks after it; a numbered or bulleted line is ``li``;
+    all-capital paragraph becomes an ``h3`` heading (``h2`` when its letters are clearly wider
+    than those of the median all-capital line) that governs the blocks after it; a numbered or bulleted line is ``li``;
     everything else is ``p``. Every block gets ``locator`` (e.g. "gambar: alur.png", "halaman 2").
     """
     rows = group_lines(lines)
     if not rows:
         return []
-    body_height = statistics.median(r.height for r in rows)
+    # capitals are wider than lower case: size a heading against the other capital lines
+    caps_rows = [r for r in rows if _is_caps(r.text)] or rows
+    caps_size = statistics.median(_char_width(r) for r in caps_rows)
     blocks: list[Block] = []
     headings: list[tuple[str, str]] = []  # (tag, text)
     for para in _paragraphs(rows):
         text = para[0].text
         for row in para[1:]:
             text = _join(text, row.text)
-        height = statistics.median(r.height for r in para)
+        size = statistics.median(_char_width(r) for r in para)
         if _is_heading(text, len(para)):
-            tag = "h2" if height >= 1.3 * body_height else "h3"
+            tag = "h2" if size >= 1.3 * caps_size else "h3"
             headings = [h for h in headings if h[0] < tag] + [(tag, text)]
             blocks.append(Block(text=text, tag=tag, headings=tuple(h[1] for h in headings),
                                 region="main", locator=locator))

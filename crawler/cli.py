@@ -360,6 +360,52 @@ def report(sweep_ref: str, region: str | None, kind: str | None, fmt: str, out: 
         sys.stdout.write(text)
 
 
+@main.group()
+def evidence() -> None:
+    """Bukti sebuah temuan: cuplikan, letak, salinan arsip dan tangkapan layar."""
+
+
+@evidence.command("show")
+@click.argument("finding_id", type=int)
+@click.option("--extract", "extract_to", default=None, metavar="PATH",
+              help="Tulis isi halaman yang diarsipkan (bukti pertama) ke berkas ini.")
+@click.option("--archive-dir", default="data/archive", show_default=True)
+@DB_OPTION
+def evidence_show(finding_id: int, extract_to: str | None, archive_dir: str, db: str | None) -> None:
+    """Tampilkan bukti temuan FINDING_ID (lihat `patuh report --format json`)."""
+    from rich.text import Text
+
+    from storage.archive import ArchiveError, WarcArchive
+
+    with session(get_engine(db)) as s:
+        found = repo.finding_with_evidence(s, finding_id)
+    if found is None:
+        raise click.UsageError(f"Temuan #{finding_id} tidak ada.")
+    finding, rows = found
+    console.print(Text(f"Temuan #{finding_id}: {finding.indicator} — {finding.status} "
+                       f"(keyakinan {finding.confidence:.2f}, aturan {finding.rule_id} v{finding.rule_version})"))
+    console.print(Text(finding.summary or ""))
+    for i, (ev, page) in enumerate(rows, 1):
+        console.print(Text(f"\n[{i}] {ev.url}  ({ev.kind}; {ev.locator})", style="bold"))
+        console.print(Text(f"    “{ev.snippet}”"))
+        console.print(Text(f"    SHA-256 {ev.sha256}; diambil {ev.captured_at:%Y-%m-%d %H:%M:%S} UTC"))
+        if page is not None and page.warc_record:
+            console.print(Text(f"    arsip WARC: {archive_dir}/{page.warc_record}"))
+        if ev.screenshot:
+            console.print(Text(f"    tangkapan layar: {ev.screenshot} (SHA-256 {ev.screenshot_sha256})"))
+    if extract_to:
+        page = next((p for _, p in rows if p is not None and p.warc_record), None)
+        if page is None or page.warc_record is None:
+            raise click.UsageError("Bukti ini tidak punya salinan di arsip.")
+        try:
+            record = WarcArchive(archive_dir).read_record(page.warc_record, resolve=True)
+        except (ArchiveError, OSError, ValueError) as exc:
+            raise click.ClickException(f"Arsip tidak dapat dibaca: {exc}") from exc
+        Path(extract_to).write_bytes(record.body)
+        console.print(f"{len(record.body)} bita dari {record.url} ditulis ke {extract_to} "
+                      f"(SHA-256 {record.sha256}).", markup=False)
+
+
 @main.command()
 @click.option("--markdown", is_flag=True, help="Katalog aturan dalam Markdown.")
 def rules(markdown: bool) -> None:

@@ -26,6 +26,10 @@ class PageItem:
     reused: str | None = None  # "304", "sha256" or "revisit": the stored document of `reused_from` stands
     reused_from: int | None = None
     render_reason: str | None = None  # why the page was read in Chromium
+    headers: list[tuple[bytes, bytes]] | None = None  # response headers, for the archive
+    reason: str = ""  # HTTP reason phrase
+    raw_body: bytes = b""  # a rendered page: the body the server sent (archived; `body` is the DOM)
+    refers_to: str | None = None  # a reused page: the archive record of the earlier body
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from checks.judge import grade, score
 from crawler import workers
 from crawler.items import PageItem, ScreenshotItem, UnitDone
 from storage import repo
+from storage.archive import WarcArchive
 from storage.db import get_engine, session
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class StoragePipeline:
         self.crawler: Crawler | None = None
         self.screenshots = False
         self.shot_dir = Path("data/screenshots")
+        self.archive: WarcArchive | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -94,6 +96,8 @@ class StoragePipeline:
         rendering = st.get("PATUH_RENDER", "auto") != "never"
         pipe.screenshots = rendering and st.get("PATUH_SCREENSHOTS", "evidence") == "evidence"
         pipe.shot_dir = Path(st.get("PATUH_SCREENSHOT_DIR") or "data/screenshots")
+        if st.getbool("PATUH_ARCHIVE", True):
+            pipe.archive = WarcArchive(st.get("PATUH_ARCHIVE_DIR") or "data/archive")
         return pipe
 
     async def process_item(self, item: Any) -> Any:
@@ -130,6 +134,7 @@ class StoragePipeline:
             "fetched_at": item.fetched_at, "etag": item.etag, "last_modified": item.last_modified,
             "error": item.error, "render_reason": item.render_reason,
         }
+        self._archive(item, row)
         if item.reused and item.reused_from:
             overrides = {"depth": item.depth, "reused": item.reused, "final_url": item.final_url}
             if item.reused != "revisit":  # fetched tonight: the new status, time and validators stand
@@ -150,6 +155,25 @@ class StoragePipeline:
             self.rows.setdefault(item.unit, []).append(row)
         if len(self.rows.get(item.unit, ())) + len(self.reuse.get(item.unit, ())) >= self.batch:
             self._flush(item.unit)
+
+    def _archive(self, item: PageItem, row: dict[str, Any]) -> None:
+        """Every response into the WARC archive: a response record, or a revisit for a known body."""
+        if self.archive is None or item.error or item.reused == "revisit":
+            return
+        try:
+            if item.reused in ("304", "sha256") and item.refers_to:
+                self.archive.write_revisit(item.final_url, item.fetched_at, item.refers_to, item.sha256,
+                                           status=item.status, headers=item.headers or [], reason=item.reason)
+                return
+            body = item.raw_body or item.body
+            ref = self.archive.write_response(item.final_url, item.status, item.reason, item.headers or [], body,
+                                              item.fetched_at)
+            row["warc_record"] = str(ref)
+            if item.kind == "js" and item.raw_body:  # the DOM the browser built from that response
+                self.archive.write_resource(item.final_url, "text/html; charset=utf-8", item.body, item.fetched_at,
+                                            record_type="conversion", refers_to=ref)
+        except Exception as exc:  # the archive failing must not cost the crawl
+            log.warning("archive: %s not written: %s", item.url, exc)
 
     def _flush(self, unit: str) -> None:
         rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
@@ -203,9 +227,16 @@ class StoragePipeline:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(item.png)
         tmp.replace(path)
+        if self.archive is not None:
+            try:
+                self.archive.write_resource(item.url, "image/png", item.png, datetime.now(UTC))
+            except Exception as exc:
+                log.warning("archive: screenshot of %s not written: %s", item.url, exc)
         with session(self.engine) as s:
             repo.attach_screenshot(s, item.visit_id, item.url, str(path), hashlib.sha256(item.png).hexdigest())
 
     def close_spider(self) -> None:
         for unit in set(self.rows) | set(self.reuse):
             self._flush(unit)
+        if self.archive is not None:
+            self.archive.close()

@@ -36,6 +36,7 @@ def unit_report(s: Any, sweep: Sweep, visit: Visit, unit: Unit) -> dict[str, Any
     findings = []
     for finding, evidence in repo.findings_for_visit(s, visit.id):  # type: ignore[arg-type]
         findings.append({
+            "id": finding.id,
             "indicator": finding.indicator,
             "title": _title(finding.indicator),
             "status": finding.status,
@@ -45,6 +46,7 @@ def unit_report(s: Any, sweep: Sweep, visit: Visit, unit: Unit) -> dict[str, Any
             "evidence": [{
                 "url": e.url, "kind": e.kind, "locator": e.locator, "snippet": e.snippet, "sha256": e.sha256,
                 "captured_at": _iso(e.captured_at),
+                **({"screenshot": e.screenshot, "screenshot_sha256": e.screenshot_sha256} if e.screenshot else {}),
             } for e in evidence],
         })
     g, label, zone = grade(visit.score)

@@ -44,3 +44,5 @@ PATUH_WORKERS = -1  # extraction/judgement processes; -1: cores - 1; 0: inline
 PATUH_RENDER = "auto"  # auto: render only pages that need it; always; never
 PATUH_SCREENSHOTS = "evidence"  # PNG of every page carrying evidence of a present finding; "none" to skip
 PATUH_SCREENSHOT_DIR = "data/screenshots"
+PATUH_ARCHIVE = True  # every response into WARC files
+PATUH_ARCHIVE_DIR = "data/archive"

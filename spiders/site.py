@@ -242,7 +242,8 @@ class SiteSpider(scrapy.Spider):
                 state.reused += 1
                 yield self._item(state, unit=state.key, url=url, final_url=url, status=200, content_type="",
                                kind=prev["kind"], sha256=prev["sha256"], size=0, depth=int(prev.get("depth", 1)),
-                               fetched_at=now, reused="revisit", reused_from=prev["id"])
+                               fetched_at=now, reused="revisit", reused_from=prev["id"],
+                               refers_to=prev.get("warc_record"))
 
     @staticmethod
     def _item(state: UnitState, **fields: Any) -> PageItem:
@@ -293,7 +294,8 @@ class SiteSpider(scrapy.Spider):
                 state.reachable = prev["kind"] == "html"
             yield self._item(state, unit=state.key, url=url, final_url=response.url, status=304, content_type=ctype,
                            kind=prev["kind"], sha256=prev["sha256"], size=0, depth=depth, fetched_at=now,
-                           reused="304", reused_from=prev["id"])
+                           reused="304", reused_from=prev["id"], headers=_headers(response), reason="Not Modified",
+                           refers_to=prev.get("warc_record"))
             if start:
                 yield from self._seed_from_previous(state)
             yield from self._pump(state)
@@ -318,6 +320,7 @@ class SiteSpider(scrapy.Spider):
             # read it as a browser shows it; the plain copy stands if the browser fails
             state.inflight += 1
             fallback = {"url": url, "final_url": response.url, "status": response.status, "content_type": ctype,
+                        "headers": _headers(response),
                         "sha256": sha, "size": len(response.body), "body": response.body, "encoding": encoding,
                         "etag": _header(response, b"ETag"), "last_modified": _header(response, b"Last-Modified")}
             yield self._render_request(state, url, depth, start, reason, fallback)
@@ -334,6 +337,8 @@ class SiteSpider(scrapy.Spider):
             body=b"" if same or kind == "other" else response.body, encoding=encoding,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
             reused="sha256" if same else None, reused_from=prev["id"] if same and prev else None,
+            headers=_headers(response), reason=_reason(response.status),
+            raw_body=response.body if same else b"", refers_to=prev.get("warc_record") if same and prev else None,
         )
         if start and state.reachable:
             # before the start page's own links, so that known pages follow the revisit policy
@@ -366,7 +371,8 @@ class SiteSpider(scrapy.Spider):
             sha256=fallback.get("sha256") or hashlib.sha256(body).hexdigest(), size=fallback.get("size", len(body)),
             depth=depth, fetched_at=datetime.now(UTC), body=body, encoding="utf-8",
             etag=fallback.get("etag"), last_modified=fallback.get("last_modified"),
-            render_reason=response.meta.get("render_reason"),
+            render_reason=response.meta.get("render_reason"), raw_body=fallback.get("body", b""),
+            headers=fallback.get("headers") or _headers(response), reason=_reason(fallback.get("status", 200)),
         )
         for link, text, region in page_links(response.url, html):
             self._offer(state, link, text, region, depth + 1)
@@ -406,7 +412,8 @@ class SiteSpider(scrapy.Spider):
             content_type=fallback["content_type"], kind="html", sha256=fallback["sha256"], size=fallback["size"],
             depth=int(request.meta.get("patuh_depth", 0)), fetched_at=datetime.now(UTC), body=fallback["body"],
             encoding=fallback["encoding"], etag=fallback["etag"], last_modified=fallback["last_modified"],
-            render_reason=f"render gagal: {describe_failure(failure)}",
+            render_reason=f"render gagal: {describe_failure(failure)}", headers=fallback.get("headers"),
+            reason=_reason(fallback["status"]),
         )
         yield from self._pump(state)
 
@@ -425,6 +432,19 @@ class SiteSpider(scrapy.Spider):
                        content_type="", kind="other", sha256="", size=0, depth=int(request.meta.get("patuh_depth", 0)),
                        fetched_at=datetime.now(UTC), error=reason)
         yield from self._pump(state)
+
+
+def _headers(response: Response) -> list[tuple[bytes, bytes]]:
+    return [(k, v) for k, values in response.headers.items() for v in values][:200]
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -548,7 +548,8 @@ def previous_pages(s: Session, unit_id: int, before_sweep_id: int) -> dict[str, 
     ).all()
     return {
         r.url: {"id": r.id, "etag": r.etag, "last_modified": r.last_modified, "sha256": r.sha256, "kind": r.kind,
-                "depth": r.depth, "fetched_at": r.fetched_at, "reused": r.reused, "evidence": r.id in evidence_pages}
+                "depth": r.depth, "fetched_at": r.fetched_at, "reused": r.reused, "evidence": r.id in evidence_pages,
+                "warc_record": r.warc_record}
         for r in rows
     }
 
@@ -562,7 +563,7 @@ def reuse_pages(s: Session, visit_id: int, reuse: list[tuple[int, dict[str, Any]
     old = {p.id: p for p in s.exec(select(Page).where(col(Page.id).in_(ids))).all()}
     rows = []
     keep = ("url", "final_url", "status", "content_type", "kind", "sha256", "size", "depth", "fetched_at",
-            "etag", "last_modified", "text", "document")
+            "etag", "last_modified", "text", "document", "render_reason", "warc_record")
     for pid, overrides in reuse:
         page = old.get(pid)
         if page is None:
@@ -621,3 +622,19 @@ def set_warc_records(s: Session, visit_id: int, records: dict[str, str]) -> None
         page.warc_record = records[page.url]
         s.add(page)
     s.commit()
+
+
+def finding_with_evidence(s: Session, finding_id: int) -> tuple[Finding, list[tuple[Evidence, Page | None]]] | None:
+    """A finding with its evidence and, for each, the page it was seen on (without page text)."""
+    finding = s.get(Finding, finding_id)
+    if finding is None:
+        return None
+    rows = s.exec(select(Evidence).where(col(Evidence.finding_id) == finding_id).order_by(col(Evidence.id))).all()
+    out: list[tuple[Evidence, Page | None]] = []
+    for ev in rows:
+        page = None
+        if ev.page_id is not None:
+            page = s.exec(select(Page).options(defer(Page.text), defer(Page.document))  # type: ignore[arg-type]
+                          .where(col(Page.id) == ev.page_id)).one_or_none()
+        out.append((ev, page))
+    return finding, out

@@ -140,7 +140,7 @@ def test_group_lines_keeps_stacked_lines_apart() -> None:
 
 def test_blocks_join_paragraphs_and_find_headings() -> None:
     raw = [
-        L("MAKLUMAT PELAYANAN", 200, 10, 700, 60),
+        L("MAKLUMAT PELAYANAN", 100, 10, 800, 60),  # wider letters than the body: h2
         L("DENGAN INI KAMI MENYATAKAN SANGGUP", 60, 100, 840, 130),
         L("MENYELENGGARAKAN PELAYANAN SESUAI PERUNDANG-", 60, 138, 840, 168),
         L("UNDANGAN YANG BERLAKU", 200, 176, 700, 206),

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from tests.e2e.patuhcli import (
     assert_unreachable_report,
     statuses,
 )
-from tests.e2e.sitefarm import Reply, Site, SiteFarm, html, html_page, with_etag
+from tests.e2e.sitefarm import Hit, Reply, Site, SiteFarm, html, with_etag
 
 HEADER = "name,kind,region,url"
 
@@ -211,17 +212,23 @@ def _latest_reports(cli: Patuh) -> list[dict[str, Any]]:
 
 
 def test_killed_sweep_resumes_where_it_stopped(farm: SiteFarm, patuh: Patuh) -> None:
+    gate = threading.Event()  # the slow unit's start page answers only when the gate opens
+
+    def held(hit: Hit) -> Reply:
+        gate.wait(100)
+        return html("<h1>Puskesmas Lambat</h1>")
+
     fast = farm.site("resume-fast", {"/": html(f"<h1>Dukcapil Cepat</h1>{STANDARD}")})
-    slow = farm.site("resume-slow", {"/": Reply(body=html_page("<h1>Puskesmas Lambat</h1>"), delay=15.0)})
+    slow = farm.site("resume-slow", {"/": held})
     csv_path = write_csv(patuh.cwd / "units.csv", HEADER,
                          f"Dukcapil Cepat,dukcapil,Kota Uji,{fast.base_url}",
                          f"Puskesmas Lambat,puskesmas,Kota Uji,{slow.base_url}")
     assert patuh.run("units", "import", str(csv_path), timeout=60).returncode == 0
 
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", "sweep", "--db", patuh.db_url], cwd=patuh.cwd,
-                            env=patuh.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    argv = [sys.executable, "-m", "crawler", "sweep", "-s", "DOWNLOAD_TIMEOUT=110", "--db", patuh.db_url]
+    proc = subprocess.Popen(argv, cwd=patuh.cwd, env=patuh.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         fast_done = False
         while time.monotonic() < deadline and not fast_done:
             time.sleep(0.5)
@@ -232,6 +239,7 @@ def test_killed_sweep_resumes_where_it_stopped(farm: SiteFarm, patuh: Patuh) -> 
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        gate.set()
 
     fast_requests = len(fast.requested("/"))
     slow.routes["/"] = html("<h1>Puskesmas Lambat</h1><p>Sudah pulih.</p>")
