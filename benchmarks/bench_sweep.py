@@ -176,6 +176,7 @@ class ChildRun:
     processes_seen: int = 1
     loadavg_before: float = 0.0
     samples: list[Sample] = field(default_factory=list)
+    capped: bool = False  # stopped at --cap: the figures cover the part done until then
     stdout_tail: str = ""
     stderr_tail: str = ""
 
@@ -189,7 +190,7 @@ class ChildRun:
         for s in self.samples:
             if s.done is not None and s.done >= done:
                 return s.rss_mb
-        if done >= total and self.samples:
+        if done >= total and self.samples and not self.capped:
             return self.samples[-1].rss_mb
         return None
 
@@ -203,8 +204,10 @@ def _tail(path: Path, n: int = 2000) -> str:
 
 
 def run_child(label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeout: float, logdir: Path,
-              progress: Callable[[], tuple[int | None, int | None]] | None = None) -> ChildRun:
-    """Run `cmd` to its end (at most `timeout` s), polling its memory and progress."""
+              progress: Callable[[], tuple[int | None, int | None]] | None = None,
+              cap: float | None = None) -> ChildRun:
+    """Run `cmd` to its end (at most `timeout` s: an error), polling its memory and progress; with `cap`,
+    a child still running after `cap` s is stopped and its run marked `capped` (not an error)."""
     run = ChildRun(label=label, cmd=cmd, loadavg_before=os.getloadavg()[0])
     out_path, err_path = logdir / f"{label}.stdout", logdir / f"{label}.stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:
@@ -233,6 +236,15 @@ def run_child(label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeou
                 if now > timeout:
                     _stop_child(p)
                     raise BenchError(f"{label}: still running after {timeout:.0f} s (see {err_path})")
+                if cap is not None and now > cap:
+                    run.capped = True
+                    run.wall_s = now
+                    run.cpu_s = sum(cpu_by_pid.values())
+                    run.cpu_main_s = cpu_by_pid.get(p.pid, 0.0)
+                    run.peak_main_rss_mb = rss_by_pid.get(p.pid, 0.0)
+                    run.peak_one_other_rss_mb = max((v for q, v in rss_by_pid.items() if q != p.pid), default=0.0)
+                    _stop_child(p)
+                    break
                 pids = _descendants(p.pid)
                 pids_seen.update(pids)
                 for q in pids:
@@ -259,7 +271,7 @@ def run_child(label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeou
     run.returncode = p.returncode
     run.processes_seen = len(pids_seen) or 1
     run.stdout_tail, run.stderr_tail = _tail(out_path), _tail(err_path)
-    if run.returncode != 0:
+    if run.returncode != 0 and not run.capped:
         raise BenchError(f"{label} exited with {run.returncode}:\n{run.stderr_tail[-1500:]}")
     return run
 
@@ -400,7 +412,8 @@ def child_figures(run: ChildRun, pages: int, first: float | None, last: float | 
         "peak_descendants_rss_mb": round(run.peak_others_rss_mb, 1),
         "peak_largest_descendant_rss_mb": round(run.peak_one_other_rss_mb, 1),
         "rss_at_sites_mb": {str(m): run.rss_at(m, total) for m in marks},
-        "loadavg_before": round(run.loadavg_before, 2),
+        "loadavg_before": round(run.loadavg_before, 2), "capped": run.capped,
+        "sites_done": max((s.done for s in run.samples if s.done is not None), default=None),
     }
 
 
@@ -416,18 +429,19 @@ def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[s
     marks = [m for m in marks if m <= n]
 
     # 1. the bare spider
-    print(f"[{n} sites] bare spider ...", file=sys.stderr, flush=True)
-    bare_json, bare_prog = work / "bare.json", work / "bare.progress"
-    run = run_child(f"bare-{n}", [sys.executable, str(HERE / "bare_spider.py"), "--units", str(units), "--out",
-                                  str(bare_json), "--progress", str(bare_prog), *overrides],
-                    cwd=work, env=env, timeout=args.timeout, logdir=work, progress=bare_progress(bare_prog))
-    bare = json.loads(bare_json.read_text())
-    result["bare"] = child_figures(run, bare["pages"], bare["t_first_response"], bare["t_last_response"], marks,
-                                   n)
-    result["bare"].update({"errors": bare["errors"], "statuses": bare["statuses"], "sites_done": bare["sites_done"],
-                           "bytes": bare["bytes"], "pages_per_unit": bare["pages_per_site"],
-                           "samples": [asdict(s) for s in run.samples]})
-    _say_run("bare", result["bare"])
+    if not args.no_bare:
+        print(f"[{n} sites] bare spider ...", file=sys.stderr, flush=True)
+        bare_json, bare_prog = work / "bare.json", work / "bare.progress"
+        run = run_child(f"bare-{n}", [sys.executable, str(HERE / "bare_spider.py"), "--units", str(units), "--out",
+                                      str(bare_json), "--progress", str(bare_prog), *overrides],
+                        cwd=work, env=env, timeout=args.timeout, logdir=work, progress=bare_progress(bare_prog))
+        bare = json.loads(bare_json.read_text())
+        result["bare"] = child_figures(run, bare["pages"], bare["t_first_response"], bare["t_last_response"],
+                                       marks, n)
+        result["bare"].update({"errors": bare["errors"], "statuses": bare["statuses"],
+                               "sites_done": bare["sites_done"], "bytes": bare["bytes"],
+                               "pages_per_unit": bare["pages_per_site"], "samples": [asdict(s) for s in run.samples]})
+        _say_run("bare", result["bare"])
 
     # 2. patuh sweep, fresh database
     db_file = work / "patuh.db"
@@ -442,7 +456,7 @@ def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[s
         floor = last_sweep_id(db_file)
         cmd = [*patuh, "sweep", "--db", db_url, *overrides]
         run = run_child(f"{key}-{n}", cmd, cwd=work, env=env, timeout=args.timeout, logdir=work,
-                        progress=patuh_progress(db_file, floor))
+                        progress=patuh_progress(db_file, floor), cap=args.cap)
         sweep_id = last_sweep_id(db_file)
         if sweep_id <= floor:
             raise BenchError(f"patuh {what} stored no sweep (stdout: {run.stdout_tail[-500:]})")
@@ -457,12 +471,13 @@ def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[s
         result[key]["stdout_tail"] = run.stdout_tail[-400:]
         _say_run(key, result[key])
 
-    b, p = result["bare"], result["patuh"]
-    result["ratio_pages_per_s"] = _div(p["pages_per_s"], b["pages_per_s"])
-    result["ratio_pages_per_s_window"] = _div(p["pages_per_s_window"], b["pages_per_s_window"])
-    result["ratio_cpu_per_page"] = _div(p["cpu_ms_per_page"], b["cpu_ms_per_page"])
-    result["pages_patuh_vs_bare"] = _div(p["pages"], b["pages"])
-    if "patuh_resweep" in result:
+    b, p = result.get("bare"), result["patuh"]
+    if b:
+        result["ratio_pages_per_s"] = _div(p["pages_per_s"], b["pages_per_s"])
+        result["ratio_pages_per_s_window"] = _div(p["pages_per_s_window"], b["pages_per_s_window"])
+        result["ratio_cpu_per_page"] = _div(p["cpu_ms_per_page"], b["cpu_ms_per_page"])
+        result["pages_patuh_vs_bare"] = None if p["capped"] else _div(p["pages"], b["pages"])
+    if "patuh_resweep" in result and not p["capped"] and not result["patuh_resweep"]["capped"]:
         result["resweep_speedup"] = _div(p["wall_s"], result["patuh_resweep"]["wall_s"])
     return result
 
@@ -608,15 +623,21 @@ def print_report(res: dict[str, Any]) -> None:
                     f"{_fmt(size[c]['rss_at_sites_mb'].get(str(m)), 1):>{w}}" for c in cols))
         print(f"{'pages per unit (mean)':34}" + "".join(
             f"{_fmt(size[c]['pages_per_unit']['mean'], 1):>{w}}" for c in cols))
-        for c in cols[1:]:
+        for c in (c for c in cols if c != "bare"):
             print(f"  {c}: statuses {size[c]['statuses']}, reused {size[c]['reused'] or '-'}, "
                   f"network fetches {size[c]['network_fetches']}, visits {size[c]['visits']}, "
                   f"findings {size[c]['findings']}, max stored depth {size[c]['max_depth_stored']}")
+        for c in cols:
+            if size[c].get("capped"):
+                print(f"  {c}: CAPPED at {size[c]['wall_s']:.0f} s (--cap), {size[c]['sites_done']} of {n} sites "
+                      f"done: its figures cover that part")
+        if "bare" not in size:
+            continue
         print(f"ratio patuh/bare pages/s: {_fmt(size['ratio_pages_per_s'], 3)} (wall), "
               f"{_fmt(size['ratio_pages_per_s_window'], 3)} (first..last page); "
               f"CPU per page patuh/bare: {_fmt(size['ratio_cpu_per_page'], 2)}x; "
-              f"pages patuh/bare: {_fmt(size['pages_patuh_vs_bare'], 3)}")
-        if (size["pages_patuh_vs_bare"] or 0) < 0.95:
+              f"pages per site patuh/bare: {_fmt(size['pages_patuh_vs_bare'], 3)}")
+        if size["pages_patuh_vs_bare"] is not None and size["pages_patuh_vs_bare"] < 0.95:
             print(f"NOTE: patuh fetched {size['patuh']['pages']} pages, the bare spider {size['bare']['pages']}: "
                   f"their pages/s measure different amounts of work per site")
         if "resweep_speedup" in size:
@@ -629,6 +650,11 @@ def print_report(res: dict[str, Any]) -> None:
         print(f"peak RSS at {n} sites: patuh {_fmt(v['patuh'])} MB, bare {_fmt(v['bare'])} MB")
     if s.get("rss_growth_mb") is not None:
         print(f"peak RSS growth {s['rss_small']} -> {s['rss_large']} sites: {_fmt(s['rss_growth_mb'])} MB")
+    if s.get("rss_growth_within_largest_mb") is not None:
+        w = s["rss_within_largest"]
+        print(f"within the {w['sites']}-site patuh sweep: peak RSS - RSS when {w['from_mark']} sites were done = "
+              f"{_fmt(s['rss_growth_within_largest_mb'])} MB ({w['sites_done']} sites done"
+              f"{', capped' if w['capped'] else ''})")
     print(f"re-sweep speed-up: {_fmt(s['resweep_speedup'], 2)}x")
     print(f"projected {PROJECTED_UNITS:,}-unit sweep: {_fmt(s['projection_hours'], 2)} h at "
           f"{_fmt(s['pages_per_unit'])} pages/unit; {_fmt(s['projection_hours_budget'], 2)} h if every unit "
@@ -659,13 +685,17 @@ def print_report(res: dict[str, Any]) -> None:
 def summarise(res: dict[str, Any], budget: int) -> dict[str, Any]:
     sizes = res["sizes"]
     largest = max(sizes, key=lambda s: s["sites"])
-    p, b = largest["patuh"], largest["bare"]
+    with_bare = [s for s in sizes if "bare" in s] or [largest]
+    compared = max(with_bare, key=lambda s: s["sites"])  # the largest size that has both spiders
+    p, b = compared["patuh"], compared.get("bare") or {}
     ppu = p["pages_per_unit"]["mean"]
     summary: dict[str, Any] = {
-        "from_sites": largest["sites"], "patuh_pages_per_s": p["pages_per_s"], "bare_pages_per_s": b["pages_per_s"],
-        "ratio": largest["ratio_pages_per_s"], "pages_per_unit": ppu, "page_budget": budget,
-        "peak_rss_mb": {str(s["sites"]): {"patuh": s["patuh"]["peak_rss_mb"], "bare": s["bare"]["peak_rss_mb"]}
-                        for s in sizes},
+        "from_sites": compared["sites"], "patuh_pages_per_s": p["pages_per_s"],
+        "bare_pages_per_s": b.get("pages_per_s"), "ratio": compared.get("ratio_pages_per_s"),
+        "pages_per_unit": ppu, "page_budget": budget,
+        "peak_rss_mb": {str(s["sites"]): {"patuh": s["patuh"]["peak_rss_mb"],
+                                          "bare": (s.get("bare") or {}).get("peak_rss_mb"),
+                                          "patuh_capped": s["patuh"]["capped"]} for s in sizes},
         "resweep_speedup": largest.get("resweep_speedup"),
     }
     speedups = [s["resweep_speedup"] for s in sizes if s.get("resweep_speedup") is not None]
@@ -675,17 +705,18 @@ def summarise(res: dict[str, Any], budget: int) -> dict[str, Any]:
     summary["projection_hours"] = PROJECTED_UNITS * ppu / pps / 3600 if pps else None
     summary["projection_hours_budget"] = PROJECTED_UNITS * budget / pps / 3600 if pps else None
     summary["projection_hours_bare"] = (PROJECTED_UNITS * b["pages_per_unit"]["mean"] / b["pages_per_s"] / 3600
-                                        if b["pages_per_s"] else None)
+                                        if b.get("pages_per_s") else None)
     growth = None
     if len(sizes) >= 2:
         small, large = min(sizes, key=lambda s: s["sites"]), largest
         growth = large["patuh"]["peak_rss_mb"] - small["patuh"]["peak_rss_mb"]
         summary.update(rss_small=small["sites"], rss_large=large["sites"], rss_growth_mb=growth)
-    within = None
+    lp = largest["patuh"]
     marks = [m for m in res["rss_marks"] if m < largest["sites"]]
-    if marks and p["rss_at_sites_mb"].get(str(marks[0])) is not None:
-        within = p["peak_rss_mb"] - p["rss_at_sites_mb"][str(marks[0])]
-        summary["rss_growth_within_largest_mb"] = within
+    if marks and lp["rss_at_sites_mb"].get(str(marks[0])) is not None:
+        summary["rss_growth_within_largest_mb"] = lp["peak_rss_mb"] - lp["rss_at_sites_mb"][str(marks[0])]
+        summary["rss_within_largest"] = {"sites": largest["sites"], "from_mark": marks[0],
+                                         "sites_done": lp["sites_done"], "capped": lp["capped"]}
 
     def verdict(value: float | None, ok: Callable[[float], bool]) -> str:
         return "n/a" if value is None else ("PASS" if ok(value) else "FAIL")
@@ -754,6 +785,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resweep", choices=["all", "smallest", "none"], default="all",
                     help="which sizes get the second, unchanged sweep (default all)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds one child may run (default 3600)")
+    ap.add_argument("--cap", type=float, default=None, metavar="SECONDS",
+                    help="stop a patuh sweep after this long and keep its partial figures (memory vs sites done)")
+    ap.add_argument("--no-bare", action="store_true", help="skip the bare spider (no ratio)")
     ap.add_argument("--rss-marks", default="100,1000", help="sites-done marks at which RSS is reported")
     ap.add_argument("--py-spy", default=None, metavar="PATH",
                     help="py-spy binary: profile one extra patuh sweep of the smallest size")

@@ -143,7 +143,10 @@ def _release_memory() -> None:
             import ctypes
             import ctypes.util
 
-            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            try:
+                _LIBC = ctypes.CDLL("libc.so.6")
+            except OSError:
+                _LIBC = ctypes.CDLL(ctypes.util.find_library("c"))
         _LIBC.malloc_trim(0)
     except Exception:
         _LIBC = False  # not glibc: nothing to do
@@ -154,6 +157,23 @@ def _threads() -> int:
         return max(1, int(os.environ.get("PATUH_OCR_THREADS", "1")))
     except ValueError:
         return 1
+
+
+def _disable_onnxruntime_telemetry() -> None:
+    """Turn off onnxruntime's OneDS telemetry before any session exists.
+
+    onnxruntime 1.32 on Linux ships a OneDS client: without this, a background thread of the
+    first inference session resolves (and would post to) mobile.events.data.microsoft.com. Both
+    switches are used: the environment variable, read natively, and the Python call.
+    """
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    try:
+        import onnxruntime
+    except ImportError:  # pragma: no cover - depends on the environment
+        return
+    disable = getattr(onnxruntime, "disable_telemetry_events", None)
+    if callable(disable):
+        disable()
 
 
 def get_engine() -> Any:
@@ -174,6 +194,7 @@ def get_engine() -> Any:
         if _ENGINE is not None:
             return _ENGINE
         start_wall, start_cpu = time.perf_counter(), time.process_time()
+        _disable_onnxruntime_telemetry()
         try:
             import rapidocr
             from rapidocr import RapidOCR

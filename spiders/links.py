@@ -7,6 +7,7 @@ text and the page region it sits in, to rank it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -40,8 +41,20 @@ def _region(node: LexborNode) -> str:
     return "main"
 
 
+@dataclass(slots=True)
+class PageOutline:
+    title: str
+    links: list[tuple[str, str, str]]  # absolute URL, anchor text, region
+    images: list[tuple[str, str, str]]  # absolute src, alt/title text, region
+
+
 def page_links(url: str, html: str) -> list[tuple[str, str, str]]:
     """(absolute URL, anchor text, region) of every followable link, frame and meta refresh."""
+    return outline(url, html).links
+
+
+def outline(url: str, html: str) -> PageOutline:
+    """Links, images and title of a page, read in one fast parse."""
     tree = LexborHTMLParser(html[:MAX_CHARS])
     base_el = tree.css_first("base[href]")
     base = urljoin(url, base_el.attributes.get("href") or "") if base_el else url
@@ -70,4 +83,18 @@ def page_links(url: str, html: str) -> list[tuple[str, str, str]]:
             m = _REFRESH.search(meta.attributes.get("content") or "")
             if m:
                 out.append((urljoin(base, m.group(1)), "", "main"))
-    return out
+    images: list[tuple[str, str, str]] = []
+    for img in tree.css("img"):
+        src = (img.attributes.get("src") or img.attributes.get("data-src") or "").strip()
+        if not src or src.startswith("data:"):
+            continue
+        try:
+            absolute = urljoin(base, src)
+        except ValueError:
+            continue
+        images.append((absolute, (img.attributes.get("alt") or img.attributes.get("title") or "")[:200], _region(img)))
+        if len(images) >= MAX_LINKS:
+            break
+    title_el = tree.css_first("h1") or tree.css_first("title")
+    title = title_el.text(deep=True, strip=True)[:200] if title_el else ""
+    return PageOutline(title=title, links=out, images=images)

@@ -46,3 +46,22 @@ def link_score(url: str, anchor: str, region: str, depth: int) -> float:
         score += 4
     score -= 3 * depth
     return max(score, 1.0) if not DATE_PATH.search(url) else max(score, 0.5)
+
+
+IMAGE_WORDS = re.compile(
+    r"(standar|standart|pelayanan|layanan|service|persyaratan|syarat|maklumat|charter|pengaduan|aduan|complain|"
+    r"survei|survey|skm|ikm|kepuasan|prosedur|alur|flow|sop|tarif|biaya|retribusi|jadwal|jam|disabilitas|"
+    r"prioritas|infografi|informasi|\bsp\b|janji)"
+)
+IMAGE_NOISE = re.compile(r"(logo|icon|ikon|banner|slider|avatar|favicon|bg|background|foto-kegiatan|kegiatan|berita)")
+
+
+def image_score(src: str, alt: str, page_url: str, page_title: str) -> float:
+    """How likely an image carries service information as text; <= 0: not worth reading."""
+    name = unquote(urlparse(src).path.rsplit("/", 1)[-1]).lower().replace("-", " ").replace("_", " ")
+    own = f"{name} {alt.lower()}"
+    context = unquote(urlparse(page_url).path).lower().replace("-", " ") + " " + page_title.lower()
+    if IMAGE_NOISE.search(own):
+        return 0.0
+    score = 30.0 * len(set(IMAGE_WORDS.findall(own))) + 15.0 * len(set(IMAGE_WORDS.findall(context)))
+    return score

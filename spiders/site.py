@@ -31,9 +31,10 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from checks.text import NEWS_PATH
 from crawler.items import PageItem, ScreenshotItem, UnitDone
-from spiders.links import page_links
-from spiders.ranking import link_score
+from spiders.links import outline
+from spiders.ranking import image_score, link_score
 from spiders.render import render_reason
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
@@ -44,6 +45,16 @@ SKIP_EXT = re.compile(
 )
 SESSION_PARAMS = re.compile(r"^(?:phpsessid|sid|sessionid|jsessionid|utm_\w+|fbclid|gclid|replytocom|share)$", re.I)
 MAX_QUERY_VARIANTS = 8  # per path: calendar and session-id traps are cut here
+IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|gif|webp|bmp)$", re.I)
+MAX_IMAGES_PER_PAGE = 6
+
+
+def _ocr_available() -> bool:
+    try:
+        from checks.ocr import ocr_available
+    except ImportError:
+        return False
+    return ocr_available()
 
 
 def canonical(url: str) -> str:
@@ -99,6 +110,8 @@ class UnitState:
     done: bool = False
     out_of_time: bool = False
     items: int = 0  # page items yielded, so the pipeline knows when it has them all
+    images: int = 0
+    image_urls: set[str] = field(default_factory=set)
 
 
 def revisit_due(url: str, prev: dict[str, Any], now: datetime, days: int) -> bool:
@@ -131,6 +144,7 @@ class SiteSpider(scrapy.Spider):
         self.previous = previous
         self.states: dict[str, UnitState] = {}
         self._counter = itertools.count()
+        self._ocr: bool | None = None
 
     def _setting(self, name: str, explicit: int | None, default: int) -> int:
         return int(explicit or self.settings.getint(name, default))
@@ -183,7 +197,8 @@ class SiteSpider(scrapy.Spider):
         return str(self.settings.get("PATUH_RENDER", "auto"))
 
     def _request(self, state: UnitState, url: str, depth: int, start: bool = False, anchor: str = "") -> scrapy.Request:
-        if self.render_mode == "always" and not _is_pdf_url(url):
+        is_image = url in state.image_urls
+        if self.render_mode == "always" and not _is_pdf_url(url) and not is_image:
             return self._render_request(state, url, depth, start, "selalu dirender (--render always)")
         headers = {}
         prev = state.previous.get(url)
@@ -196,7 +211,7 @@ class SiteSpider(scrapy.Spider):
             url, callback=self.parse, errback=self.failed, dont_filter=True, headers=headers or None,
             # not "depth": Scrapy's DepthMiddleware owns that key and counts across units
             meta={"unit": state.key, "patuh_depth": depth, "start": start, "anchor": anchor,
-                  "download_slot": state.host},
+                  "download_slot": state.host, "image": is_image},
         )
 
     def _render_request(self, state: UnitState, url: str, depth: int, start: bool, reason: str,
@@ -225,6 +240,47 @@ class SiteSpider(scrapy.Spider):
         state.seen.add(key)
         score = link_score(url, anchor, region, depth)
         heapq.heappush(state.frontier, (-score, next(self._counter), url, depth, anchor))
+
+    def _offer_outline(self, state: UnitState, page_url: str, html: str, depth: int) -> None:
+        page = outline(page_url, html)
+        for link, text, region in page.links:
+            self._offer(state, link, text, region, depth + 1)
+        if self.ocr_enabled and not NEWS_PATH.search(urlparse(page_url).path):
+            taken = 0
+            for src, alt, region in page.images:
+                if taken >= MAX_IMAGES_PER_PAGE:
+                    break
+                taken += self._offer_image(state, src, alt, region, page_url, page.title, depth + 1)
+        for link, text, _region in page.links:  # a link straight to an image file ("Unduh infografis")
+            if IMAGE_EXT.search(urlparse(link).path) and self.ocr_enabled:
+                self._offer_image(state, link, text, "main", page_url, page.title, depth + 1)
+
+    @property
+    def ocr_enabled(self) -> bool:
+        if self._ocr is None:
+            wanted = self.settings.getbool("PATUH_OCR", True)
+            self._ocr = wanted and _ocr_available()
+        return self._ocr
+
+    def _offer_image(self, state: UnitState, src: str, alt: str, region: str, page_url: str, page_title: str,
+                     depth: int) -> bool:
+        """Queue an image that may carry service information as text (an infographic, a photo of the
+        maklumat, an alur chart); logos, banners and news photos are left alone."""
+        if region != "main" or origin(src) != state.host or not IMAGE_EXT.search(urlparse(src).path):
+            return False
+        if state.images >= self.settings.getint("PATUH_MAX_IMAGES_PER_SITE", 30):
+            return False
+        key = canonical(src)
+        if key in state.seen:
+            return False
+        score = image_score(src, alt, page_url, page_title)
+        if score <= 0:
+            return False
+        state.seen.add(key)
+        state.images += 1
+        heapq.heappush(state.frontier, (-score, next(self._counter), src, depth, f"[gambar] {alt}"))
+        state.image_urls.add(src)
+        return True
 
     def _seed_from_previous(self, state: UnitState) -> Iterator[Any]:
         """Known pages of the last sweep: due ones join the frontier, the others are reused as stored."""
@@ -303,6 +359,8 @@ class SiteSpider(scrapy.Spider):
         kind = "other"
         if ctype in PDF_TYPES or response.body[:5] == b"%PDF-":
             kind = "pdf"
+        elif ctype.startswith("image/") and response.meta.get("image"):
+            kind = "image"
         elif isinstance(response, TextResponse) and ("html" in ctype or not ctype or (ctype == "text/plain"
                                                      and b"<html" in response.body[:2000].lower())):
             kind = "html"
@@ -326,8 +384,7 @@ class SiteSpider(scrapy.Spider):
             yield self._render_request(state, url, depth, start, reason, fallback)
             if start and state.reachable:
                 yield from self._seed_from_previous(state)
-            for link, text, region in page_links(response.url, response.text):
-                self._offer(state, link, text, region, depth + 1)
+            self._offer_outline(state, response.url, response.text, depth)
             yield from self._pump(state)
             return
         yield self._item(
@@ -344,8 +401,7 @@ class SiteSpider(scrapy.Spider):
             # before the start page's own links, so that known pages follow the revisit policy
             yield from self._seed_from_previous(state)
         if kind == "html" and isinstance(response, TextResponse) and (state.reachable or not start):
-            for link, text, region in page_links(response.url, response.text):
-                self._offer(state, link, text, region, depth + 1)
+            self._offer_outline(state, response.url, response.text, depth)
         yield from self._pump(state)
 
     def parse_rendered(self, response: Response) -> Iterator[Any]:
@@ -374,8 +430,7 @@ class SiteSpider(scrapy.Spider):
             render_reason=response.meta.get("render_reason"), raw_body=fallback.get("body", b""),
             headers=fallback.get("headers") or _headers(response), reason=_reason(fallback.get("status", 200)),
         )
-        for link, text, region in page_links(response.url, html):
-            self._offer(state, link, text, region, depth + 1)
+        self._offer_outline(state, response.url, html, depth)
         yield from self._pump(state)
 
     async def take_screenshot(self, response: Response) -> AsyncIterator[Any]:
