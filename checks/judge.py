@@ -15,6 +15,7 @@ from checks.text import context
 
 PRESENT_AT = 0.5
 MAX_EVIDENCE = 5
+MAX_SITEWIDE_EVIDENCE = 2
 
 BANDS_2022 = [  # (min score, grade, label, zone)
     (88.0, "A", "Kualitas Tertinggi", "hijau"),
@@ -57,10 +58,16 @@ def judge(docs: Iterable[Document], rules: list[Rule] | None = None) -> list[Ver
         found = sorted(hits[r.id], key=lambda h: -h.confidence)
         best: list[Hit] = []
         seen_urls: set[str] = set()
+        sitewide = 0
         for h in found:  # best hit per page first, so the evidence list spans pages
-            if h.url not in seen_urls:
-                seen_urls.add(h.url)
-                best.append(h)
+            if h.url in seen_urls:
+                continue
+            seen_urls.add(h.url)
+            if "area:" in h.locator:  # header/footer text repeats on every page: two examples suffice
+                sitewide += 1
+                if sitewide > MAX_SITEWIDE_EVIDENCE:
+                    continue
+            best.append(h)
             if len(best) >= MAX_EVIDENCE:
                 break
         conf = best[0].confidence if best else 0.0

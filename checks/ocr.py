@@ -38,6 +38,7 @@ import math
 import os
 import re
 import statistics
+import sys
 import threading
 import time
 import warnings
@@ -54,6 +55,9 @@ if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
 log = logging.getLogger(__name__)
+
+# onnxruntime >= 1.29 reads this once, at import: set it before anything imports onnxruntime
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # header check: refuse larger images without decoding them
@@ -160,12 +164,17 @@ def _threads() -> int:
 
 
 def _disable_onnxruntime_telemetry() -> None:
-    """Turn off onnxruntime's OneDS telemetry before any session exists.
+    """Keep onnxruntime's telemetry off (it must be decided before onnxruntime is imported).
 
-    onnxruntime 1.32 on Linux ships a OneDS client: without this, a background thread of the
-    first inference session resolves (and would post to) mobile.events.data.microsoft.com. Both
-    switches are used: the environment variable, read natively, and the Python call.
+    onnxruntime 1.29 and later ship a OneDS client on Linux: a background thread of the first
+    inference session resolves and posts to mobile.events.data.microsoft.com. Only the
+    environment variable ``ORT_DISABLE_TELEMETRY``, set before ``import onnxruntime``, stops it
+    (measured with strace; ``disable_telemetry_events()`` alone does not). The pinned 1.28.0 has
+    no such client; this guard is for an upgrade. It is also set when this module is imported.
     """
+    if "onnxruntime" in sys.modules and os.environ.get("ORT_DISABLE_TELEMETRY") != "1":
+        log.warning("onnxruntime was imported before ORT_DISABLE_TELEMETRY=1 was set; "
+                    "onnxruntime >= 1.29 may then send telemetry")
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     try:
         import onnxruntime

@@ -401,6 +401,9 @@ def evidence_show(finding_id: int, extract_to: str | None, archive_dir: str, db:
             record = WarcArchive(archive_dir).read_record(page.warc_record, resolve=True)
         except (ArchiveError, OSError, ValueError) as exc:
             raise click.ClickException(f"Arsip tidak dapat dibaca: {exc}") from exc
+        expected = next((ev.sha256 for ev, p in rows if p is page), "")
+        if expected and record.sha256 != expected:
+            err.print(f"Peringatan: SHA-256 arsip ({record.sha256}) berbeda dari bukti ({expected}).")
         Path(extract_to).write_bytes(record.body)
         console.print(f"{len(record.body)} bita dari {record.url} ditulis ke {extract_to} "
                       f"(SHA-256 {record.sha256}).", markup=False)

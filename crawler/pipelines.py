@@ -21,7 +21,7 @@ from checks.judge import grade, score
 from crawler import workers
 from crawler.items import PageItem, ScreenshotItem, UnitDone
 from storage import repo
-from storage.archive import WarcArchive
+from storage.archive import ArchiveError, WarcArchive
 from storage.db import get_engine, session
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,8 @@ class StoragePipeline:
         self._archive(item, row)
         if item.reused and item.reused_from:
             overrides = {"depth": item.depth, "reused": item.reused, "final_url": item.final_url}
+            if row.get("warc_record"):
+                overrides["warc_record"] = row["warc_record"]
             if item.reused != "revisit":  # fetched tonight: the new status, time and validators stand
                 overrides.update(status=item.status if item.status != 304 else 200, fetched_at=item.fetched_at)
                 if item.etag or item.last_modified:
@@ -162,8 +164,16 @@ class StoragePipeline:
             return
         try:
             if item.reused in ("304", "sha256") and item.refers_to:
-                self.archive.write_revisit(item.final_url, item.fetched_at, item.refers_to, item.sha256,
-                                           status=item.status, headers=item.headers or [], reason=item.reason)
+                try:
+                    ref = self.archive.write_revisit(item.final_url, item.fetched_at, item.refers_to, item.sha256,
+                                                     status=item.status, headers=item.headers or [],
+                                                     reason=item.reason)
+                    row["warc_record"] = str(ref)  # tonight's fetch; it resolves to the archived body
+                    return
+                except ArchiveError:
+                    if not item.raw_body:  # a 304 without its original: nothing to archive
+                        return
+            elif item.reused == "304":
                 return
             body = item.raw_body or item.body
             ref = self.archive.write_response(item.final_url, item.status, item.reason, item.headers or [], body,

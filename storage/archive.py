@@ -104,7 +104,10 @@ _HEX64_RE: Final = re.compile(r"^[0-9a-f]{64}$")
 _URL_UNSAFE_RE: Final = re.compile(r"[\x00-\x20\x7f]")
 _RECODED_HEADERS: Final = frozenset({b"content-encoding", b"transfer-encoding", b"content-length"})
 _MAX_REVISIT_CHAIN: Final = 16
-_READ_ERRORS: Final = (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError, IndexError)
+# warcio raises AttributeError/TypeError on some cut-short headers (e.g. no WARC-Target-URI)
+_READ_ERRORS: Final = (
+    ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError, IndexError, AttributeError, TypeError,
+)
 _SERIAL = itertools.count(1)
 _SERIAL_LOCK = threading.Lock()
 
@@ -434,7 +437,7 @@ class WarcArchive:
             "description": "Patuh evidence archive: pages of public-service websites as fetched",
             "robots": "obey",
         }
-        fields.update(self.info)
+        fields.update({re.sub(r"[\r\n:]", " ", k): re.sub(r"[\r\n]", " ", v) for k, v in self.info.items()})
         record = self._writer.create_warcinfo_record(name, fields)
         self._warcinfo_id = record.rec_headers.get_header("WARC-Record-ID")
         record.rec_headers.add_header("WARC-Block-Digest", _b32(hashlib.sha256(record.raw_stream.getvalue()).digest()))
@@ -517,11 +520,16 @@ class WarcArchive:
                 self._close_file()
                 self._open_file()
                 parts = build()  # again: the records name the new file's warcinfo
-            assert self._name is not None
-            offset = self._append(b"".join(p[0] for p in parts))
+            name = self._name
+            assert name is not None
+            try:
+                offset = self._append(b"".join(p[0] for p in parts))
+            except BaseException:  # e.g. disk full after a partial write: never append after it
+                self._close_file()
+                raise
             refs = []
             for data, rid, when in parts:
-                refs.append(RecordRef(self._name, offset, len(data), rid, when))
+                refs.append(RecordRef(name, offset, len(data), rid, when))
                 offset += len(data)
             self._records += len(parts)
             return refs
@@ -676,8 +684,9 @@ class WarcArchive:
             (PATUH_SHA256, digest.hexdigest()),
         ]
         if refers_to is not None:
-            orig = self._read_one(RecordRef.parse(refers_to) if isinstance(refers_to, str) else refers_to)
-            extra += [("WARC-Refers-To", orig.record_id), (PATUH_REFERS_TO_REF, str(orig.ref))]
+            ref = RecordRef.parse(refers_to) if isinstance(refers_to, str) else refers_to
+            rid = ref.record_id or self._read_one(ref).record_id  # a writer's ref knows its id already
+            extra += [("WARC-Refers-To", rid), (PATUH_REFERS_TO_REF, str(ref))]
         rec_id = _new_id()
         when = parse_warc_date(date)
 
@@ -754,9 +763,13 @@ class WarcArchive:
             raise ArchiveError(f"archive file missing: {path}") from None
         except _READ_ERRORS as exc:
             raise ArchiveError(f"cannot read {ref}: {type(exc).__name__}: {exc}") from None
-        expected = record.payload_length
-        if record.http_headers is not None and declared is not None and expected >= 0 and len(body) != expected:
+        if declared is None:  # Content-Length is mandatory: without it the headers were cut short
+            raise ArchiveError(f"{ref}: record truncated (no Content-Length)")
+        expected = record.payload_length if record.http_headers is not None else declared
+        if expected >= 0 and len(body) != expected:
             raise ArchiveError(f"{ref}: record truncated ({len(body)} of {expected} payload bytes)")
+        if record.rec_type in ("response", "request") and record.http_headers is None:
+            raise ArchiveError(f"{ref}: {record.rec_type} record without HTTP headers")
         return _to_archived(ref, record, body)
 
 
@@ -812,7 +825,10 @@ def iter_file(path: Path | str) -> Iterator[tuple[RecordRef, str, str, str]]:
         try:
             for record in it:
                 h = record.rec_headers
-                declared = int(h.get_header("Content-Length") or "0")
+                length_field = (h.get_header("Content-Length") or "").strip()
+                if not length_field.isdigit():  # mandatory: its absence means the headers were cut
+                    raise EOFError(f"record without a Content-Length ({length_field[:20]!r})")
+                declared = int(length_field)
                 got = 0
                 while chunk := record.raw_stream.read(1 << 16):
                     got += len(chunk)

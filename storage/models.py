@@ -204,3 +204,81 @@ __all__ = [
     "Visit",
     "utcnow",
 ]
+
+
+# --------------------------------------------------------------------------- the workbench (patuh serve)
+
+USER_ROLES: Final = frozenset({"admin", "assessor", "agency"})
+REVIEW_DECISIONS: Final = frozenset({"confirm", "overrule"})
+REVIEW_STATUSES: Final = frozenset({"present", "absent"})
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the workbench.
+
+    ``role``: ``admin`` sees everything; ``assessor`` the units of ``regions`` (a JSON list of
+    kabupaten/kota or province names); ``agency`` only the units whose URL is in ``unit_urls``
+    (a JSON list). ``password_hash`` is an argon2id hash (never the password).
+    """
+
+    __tablename__ = "app_user"  # "user" is a reserved word in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(255), unique=True, index=True)
+    password_hash: str = Field(sa_type=Text())
+    role: str = Field(sa_type=String(16))
+    regions: str = Field(default="[]", sa_type=Text())
+    unit_urls: str = Field(default="[]", sa_type=Text())
+    active: bool = Field(default=True, sa_type=Boolean())
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class Review(SQLModel, table=True):
+    """A person's decision on one indicator of one unit: confirm the finding or overrule it.
+
+    The decision belongs to ``(unit_id, indicator)``, not to one sweep: it applies to every later
+    finding of that pair whose evidence key (``storage.reviews.evidence_key``) equals
+    ``evidence_key``. A newer decision on the same pair stamps ``superseded_at`` on the older one.
+    ``finding_id`` records the finding the decision was made on (unlinked if it is re-judged).
+    """
+
+    __tablename__ = "review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", ondelete="CASCADE", index=True)
+    indicator: str = Field(sa_type=String(64))
+    decision: str = Field(sa_type=String(16))
+    status_after: str = Field(sa_type=String(16))
+    note: str = Field(default="", sa_type=Text())
+    reviewer_id: int = Field(foreign_key="app_user.id", index=True)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id", ondelete="SET NULL", index=True)
+    evidence_key: str = Field(sa_type=String(64))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser: the cookie carries a signed random token; only its SHA-256 is kept."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(sa_type=String(64), unique=True, index=True)
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in attempt, kept for the rate limit (failures per name and address)."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(255), index=True)
+    ip: str = Field(sa_type=String(64))
+    success: bool = Field(default=False, sa_type=Boolean())
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), index=True)
+
+
+__all__ += ["REVIEW_DECISIONS", "REVIEW_STATUSES", "USER_ROLES", "LoginAttempt", "LoginSession", "Review", "User"]

@@ -304,14 +304,16 @@ def test_truncated_tail_leaves_earlier_records_readable(arc: WarcArchive) -> Non
     path = arc.path_of(refs[0])
     arc.close()
     last = refs[-1]
-    with open(path, "r+b") as fh:  # a crash in the middle of the last write
-        fh.truncate(last.offset + (last.length or 0) // 2)
-    listed = list(iter_file(path))
-    assert [r.offset for r, _, _, _ in listed[1:]] == [r.offset for r in refs[:-1]]
+    full = path.read_bytes()
+    # a crash anywhere in the last write (short of the gzip trailer, when all its data is there)
+    for cut in [*range(last.offset + 1, last.offset + 200, 3), *range(last.offset + 200, len(full) - 8, 97)]:
+        path.write_bytes(full[:cut])
+        listed = list(iter_file(path))
+        assert [r.offset for r, _, _, _ in listed[1:]] == [r.offset for r in refs[:-1]], cut
+        with pytest.raises(ArchiveError):
+            arc.read_record(last)
     for ref, body in zip(refs[:-1], bodies, strict=False):
         assert arc.read_record(ref).body == body
-    with pytest.raises(ArchiveError):
-        arc.read_record(last)
     # a new writer never appends to the damaged file
     with WarcArchive(arc.root) as again:
         fresh = again.write_response("http://a.example/new", 200, "OK", [], b"new", WHEN)
@@ -463,3 +465,32 @@ def test_revisit_written_by_another_tool_resolves_by_record_id(arc: WarcArchive)
     assert rtype == "revisit"
     resolved = arc.read_record(ref, resolve=True)
     assert resolved.body == HTML and resolved.original is not None and resolved.original.ref == first
+
+
+def test_failed_write_never_leaves_a_file_to_append_to(arc: WarcArchive, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = arc.write_response("http://a.example/1", 200, "OK", [], HTML, WHEN)
+    real_write = os.write
+    calls = {"n": 0}
+
+    def disk_full(fd: int, data: bytes) -> int:  # the first call writes half, the next fails
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", disk_full)
+    with pytest.raises(OSError):
+        arc.write_response("http://a.example/2", 200, "OK", [], PDF, WHEN)
+    monkeypatch.setattr(os, "write", real_write)
+    after = arc.write_response("http://a.example/3", 200, "OK", [], b"after", WHEN)
+    assert after.file != ok.file
+    assert arc.read_record(ok).body == HTML and arc.read_record(after).body == b"after"
+    assert [t for _, t, _, _ in iter_file(arc.path_of(ok))] == ["warcinfo", "response"]
+
+
+def test_warcinfo_fields_cannot_break_lines(tmp_path: Path) -> None:
+    with WarcArchive(tmp_path, info={"operator": "Ombudsman\r\nevil: 1", "http-header-user-agent": "Patuh/0.1"}) as a:
+        ref = a.write_response("http://a.example/", 200, "OK", [], b"", WHEN)
+    fields = a.read_record(RecordRef(ref.file, 0)).body.decode()
+    assert "operator: Ombudsman  evil: 1\r\n" in fields and "\nevil" not in fields
+    assert "http-header-user-agent: Patuh/0.1" in fields

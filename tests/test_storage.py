@@ -133,7 +133,7 @@ def visit_with_pages(s: Session, n_pages: int = 2) -> tuple[Sweep, Unit, Visit, 
 
 def test_migrations_reach_head_and_match_models(engine: Engine, db_url: str) -> None:
     heads = db.head_revisions()
-    assert heads == {"0004"}
+    assert heads == {"0005"}
     with engine.connect() as conn:
         assert db.current_revisions(conn) == heads
         tables = set(inspect(conn).get_table_names())
@@ -168,7 +168,7 @@ def test_get_engine_is_cached_and_idempotent(engine: Engine, db_url: str) -> Non
     again = db.get_engine(db_url)  # migrating an up-to-date database is a no-op
     assert again is not engine
     with again.connect() as conn:
-        assert db.current_revisions(conn) == {"0004"}
+        assert db.current_revisions(conn) == {"0005"}
 
 
 def test_alembic_cli_check(engine: Engine, db_url: str, tmp_path: Path) -> None:

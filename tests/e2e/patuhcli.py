@@ -54,11 +54,20 @@ class Run:
                 f"\n--- stderr ---\n{self.stderr[-4000:]}")
 
 
-class Patuh:
-    """The `patuh` CLI bound to one working directory and one SQLite database."""
+CRAWLING = ("check", "sweep")
 
-    def __init__(self, cwd: Path) -> None:
+
+class Patuh:
+    """The `patuh` CLI bound to one working directory and one SQLite database.
+
+    `render` is passed to crawling commands as ``-s PATUH_RENDER=...``: "never" by default, since a
+    Chromium start (for screenshots of evidence pages) triples the cost of a small check and this
+    suite is about crawling and the contract; None leaves the product's own default in force.
+    """
+
+    def __init__(self, cwd: Path, render: str | None = "never") -> None:
         self.cwd = cwd
+        self.render = render
         self.db_url = f"sqlite:///{cwd / 'patuh.db'}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PATUH_")}
         env.update({"COLUMNS": "250", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8", "TERM": "dumb"})
@@ -66,10 +75,16 @@ class Patuh:
 
     def run(self, *args: str, timeout: float = DEFAULT_TIMEOUT, db: bool = True) -> Run:
         """Run ``python -m crawler ARGS [--db URL]`` in `cwd` and wait at most `timeout` seconds."""
-        argv = [*args, *(["--db", self.db_url] if db else [])]
+        argv = [*args, *self.crawl_settings(args), *(["--db", self.db_url] if db else [])]
         proc = subprocess.run([sys.executable, "-m", "crawler", *argv], cwd=self.cwd, env=self.env,
                               capture_output=True, text=True, encoding="utf-8", timeout=timeout, check=False)
         return Run(argv, proc.returncode, proc.stdout, proc.stderr)
+
+    def crawl_settings(self, args: tuple[str, ...] | list[str]) -> list[str]:
+        """The ``-s`` options this CLI adds to `args` (only to commands that crawl)."""
+        if self.render is None or not args or args[0] not in CRAWLING:
+            return []
+        return ["-s", f"PATUH_RENDER={self.render}"]
 
     def check(self, url: str, *extra: str, timeout: float = DEFAULT_TIMEOUT,
               expect: int | None = 0) -> tuple[Run, dict[str, Any]]:

@@ -168,8 +168,12 @@ class Site:
             return [t for t in self.log if t.startswith(prefix)]
 
     def pages_requested(self) -> list[str]:
-        """Every request target except robots.txt."""
+        """Every request target except robots.txt, repeats kept (a screenshot of evidence asks again)."""
         return [t for t in self.requested() if urlsplit(t).path != "/robots.txt"]
+
+    def distinct_pages(self) -> set[str]:
+        """The distinct request targets except robots.txt."""
+        return set(self.pages_requested())
 
     def sha256_of(self, url: str) -> str | None:
         """SHA-256 of the body last served for `url` (absolute URL on this site, or a request target)."""

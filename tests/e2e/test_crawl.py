@@ -74,7 +74,7 @@ def test_page_budget_caps_the_crawl(farm: SiteFarm, patuh: Patuh) -> None:
                                         f"<a href='/layanan/{(i % n) + 1}/'>Berikutnya</a>", f"Layanan {i}")
     site = farm.site("budget", routes)
     _, report = patuh.check(site.base_url, "--max-pages", "20")
-    pages = site.pages_requested()
+    pages = site.distinct_pages()
     assert len(pages) <= 20, f"{len(pages)} pages requested with --max-pages 20"
     assert len(pages) >= 10, f"the crawl stopped early: {pages}"
     assert report["sweep"]["pages_fetched"] <= 20
@@ -229,7 +229,7 @@ def test_depth_limit(farm: SiteFarm, patuh: Patuh) -> None:
         routes[f"/d{i}/"] = html(f"<h1>Layanan {i}</h1><a href='/d{i + 1}/'>Layanan {i + 1}</a>", f"Layanan {i}")
     site = farm.site("depth", routes)
     _, report = patuh.check(site.base_url, "-s", "PATUH_MAX_DEPTH=3")
-    assert site.pages_requested() == ["/", "/d1/", "/d2/", "/d3/"]
+    assert site.distinct_pages() == {"/", "/d1/", "/d2/", "/d3/"}
     assert report["sweep"]["pages_fetched"] == 4
 
 

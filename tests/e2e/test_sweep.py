@@ -225,7 +225,8 @@ def test_killed_sweep_resumes_where_it_stopped(farm: SiteFarm, patuh: Patuh) -> 
                          f"Puskesmas Lambat,puskesmas,Kota Uji,{slow.base_url}")
     assert patuh.run("units", "import", str(csv_path), timeout=60).returncode == 0
 
-    argv = [sys.executable, "-m", "crawler", "sweep", "-s", "DOWNLOAD_TIMEOUT=110", "--db", patuh.db_url]
+    argv = [sys.executable, "-m", "crawler", "sweep", "-s", "DOWNLOAD_TIMEOUT=110", *patuh.crawl_settings(["sweep"]),
+            "--db", patuh.db_url]
     proc = subprocess.Popen(argv, cwd=patuh.cwd, env=patuh.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 90

@@ -126,5 +126,7 @@ def write_units(path: Path, sites: list[EtagSite]) -> Path:
 
 
 def patuh(db: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crawler", *args, "--db", f"sqlite:///{db}"], capture_output=True,
-                          text=True, timeout=timeout, cwd=db.parent)
+    # screenshots fetch evidence pages in Chromium: they would blur what these tests count
+    extra = ["-s", "PATUH_SCREENSHOTS=none"] if args and args[0] == "sweep" else []
+    return subprocess.run([sys.executable, "-m", "crawler", *args, *extra, "--db", f"sqlite:///{db}"],
+                          capture_output=True, text=True, timeout=timeout, cwd=db.parent)
