@@ -961,9 +961,17 @@ def write_nginx_conf(farm: Farm, n: int) -> Path:
              "types { text/html html; application/pdf pdf; text/plain txt; text/css css; }")
     listens = "\n".join(f"        listen {site_address(i)}:{farm.port} backlog=511;" for i in range(n))
     gz = "gzip_static on;\n    gzip_vary on;" if farm.gzip else "gzip off;"
+    # one descriptor per listening address, two per connection, plus the file cache: stay under the hard
+    # limit (a cache larger than the limit ends in "Too many open files" and 404s)
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    nofile = min(65536, hard if hard != resource.RLIM_INFINITY else 65536)
+    if nofile < n + 2000 + 4096:
+        print(f"warning: the open-file limit ({nofile}) is low for {n} sites; raise `ulimit -n`", file=sys.stderr)
     conf = f"""# written by benchmarks/farm.py: {n} sites on 127.0.X.Y:{farm.port}
 worker_processes 1;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile {nofile};
 pid {farm.pid_file};
 error_log {ndir / "error.log"} warn;
 events {{
@@ -982,8 +990,8 @@ http {{
     keepalive_requests 10000;
     etag on;
     if_modified_since exact;
-    open_file_cache max=50000 inactive=120s;
-    open_file_cache_valid 120s;
+    open_file_cache max=2000 inactive=20s;
+    open_file_cache_valid 60s;
     {gz}
     client_body_temp_path {ndir / "tmp/client"};
     proxy_temp_path {ndir / "tmp/proxy"};

@@ -319,6 +319,9 @@ def fields(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Field]:
             i += 1
             continue
         kind, label, inline = found
+        if line.block.tag == "li" and not inline and not line.text.rstrip().endswith(":"):
+            i += 1  # a list item that names a document ("Persyaratan (PDF)") is no label of what follows
+            continue
         value: list[Line] = []
         j = i + 1
         is_heading_label = line.block.tag in HEADING_TAGS

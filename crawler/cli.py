@@ -93,8 +93,8 @@ def main() -> None:
 @click.option("--json", "json_out", default=None, metavar="PATH|-", help="Tulis laporan JSON (patuh.report/1).")
 @click.option("--html", "html_out", default=None, metavar="PATH", help="Tulis laporan HTML.")
 @click.option("--max-pages", type=click.IntRange(1, 100_000), default=None, help="Batas halaman (bawaan 150).")
-@click.option("--render", type=click.Choice(["auto", "always", "never"]), default="never", show_default=True,
-              help="Render JavaScript (belum tersedia: halaman dibaca sebagai HTML).")
+@click.option("--render", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Render JavaScript di Chromium: auto = hanya halaman yang memerlukannya.")
 @click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="Ubah satu setelan Scrapy/Patuh.")
 @DB_OPTION
 def check(url: str, kind: str | None, name: str | None, region: str | None, json_out: str | None,
@@ -108,6 +108,7 @@ def check(url: str, kind: str | None, name: str | None, region: str | None, json
     if kind and kind not in KINDS:
         raise click.BadParameter(f"pilihan: {', '.join(sorted(KINDS))}", param_hint="--kind")
     settings = _parse_overrides(overrides)
+    settings.setdefault("PATUH_RENDER", render)
     if max_pages:
         settings["PATUH_MAX_PAGES_PER_SITE"] = max_pages
     db_url = resolve_url(db)
@@ -128,6 +129,13 @@ def check(url: str, kind: str | None, name: str | None, region: str | None, json
     _crawl([{"key": str(unit_id), "url": url}], {str(unit_id): visit_id}, db_url, settings,
            f"Memeriksa {urlparse(url).netloc}", budget)
     with session(engine) as s:
+        if not repo.findings_for_visit(s, visit_id):  # the crawl died before judging: say so, per indicator
+            from crawler.items import UnitDone
+            from crawler.pipelines import judge_visit
+
+            failed = UnitDone(unit=str(unit_id), reachable=False, error="perayapan gagal (galat internal)",
+                              https=False, pages_fetched=0, errors=1)
+            judge_visit(s, visit_id, failed)
         sweep = repo.finish_sweep(s, sweep_id)
         stored_visit = repo.get_visit(s, visit_id)
         stored_unit = repo.get_unit(s, unit_id)
@@ -190,14 +198,17 @@ def units_list(region: str | None, kind: str | None, db: str | None) -> None:
 @click.option("--kind", default=None)
 @click.option("--limit", type=click.IntRange(1), default=None)
 @click.option("--resume", is_flag=True, help="Lanjutkan sapuan terakhir yang terhenti.")
+@click.option("--render", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Render JavaScript di Chromium: auto = hanya halaman yang memerlukannya.")
 @click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="Ubah satu setelan Scrapy/Patuh.")
 @DB_OPTION
-def sweep(region: str | None, kind: str | None, limit: int | None, resume: bool, overrides: tuple[str, ...],
-          db: str | None) -> None:
+def sweep(region: str | None, kind: str | None, limit: int | None, resume: bool, render: str,
+          overrides: tuple[str, ...], db: str | None) -> None:
     """Periksa semua unit yang cocok dan simpan temuannya."""
     from crawler.locking import SweepLock
 
     settings = _parse_overrides(overrides)
+    settings.setdefault("PATUH_RENDER", render)
     db_url = resolve_url(db)
     lock = SweepLock.for_database(db_url)
     if not lock.acquire():

@@ -81,10 +81,15 @@ def _looks_like_trap(path: str) -> bool:
 
 
 def origin(url: str) -> str:
+    """Host and port as the same-site check sees them (a default port written out is no other site)."""
     p = urlparse(url)
     netloc = (p.hostname or "").lower()
-    if p.port:
-        netloc += f":{p.port}"
+    try:
+        port = p.port
+    except ValueError:
+        return netloc
+    if port and not ((p.scheme == "http" and port == 80) or (p.scheme == "https" and port == 443)):
+        netloc += f":{port}"
     return netloc
 
 
@@ -107,6 +112,8 @@ class UnitState:
     error: str | None = None
     https: bool = False
     errors: int = 0
+    failed: int = 0  # requests that got no page; they spend the budget like the others
+    fetched_final: set[str] = field(default_factory=set)
     done: bool = False
     out_of_time: bool = False
     items: int = 0  # page items yielded, so the pipeline knows when it has them all
@@ -231,12 +238,6 @@ class SiteSpider(scrapy.Spider):
         key = canonical(url)
         if key in state.seen or _looks_like_trap(urlparse(key).path):
             return
-        p = urlparse(key)
-        if p.query:
-            variants = state.query_variants.get(p.path, 0)
-            if variants >= MAX_QUERY_VARIANTS:
-                return
-            state.query_variants[p.path] = variants + 1
         state.seen.add(key)
         score = link_score(url, anchor, region, depth)
         heapq.heappush(state.frontier, (-score, next(self._counter), url, depth, anchor))
@@ -313,10 +314,16 @@ class SiteSpider(scrapy.Spider):
             state.frontier.clear()
             self.logger.warning("time budget spent for %s; crawl of this site ends here", state.start_url)
         while state.frontier and state.inflight < self.parallel \
-                and state.fetched + state.reused + state.inflight < state.max_pages:
+                and state.fetched + state.reused + state.failed + state.inflight < state.max_pages:
             neg, _, url, depth, anchor = heapq.heappop(state.frontier)
             if -neg <= 0:  # not worth a request at all
                 continue
+            p = urlparse(url)
+            if p.query:  # the best-ranked variants of a path are fetched; calendar and session traps end here
+                variants = state.query_variants.get(p.path, 0)
+                if variants >= MAX_QUERY_VARIANTS:
+                    continue
+                state.query_variants[p.path] = variants + 1
             state.inflight += 1
             yield self._request(state, url, depth, anchor=anchor)
         if state.inflight == 0 and not state.done:
@@ -341,6 +348,12 @@ class SiteSpider(scrapy.Spider):
         if origin(response.url) != state.host:
             yield from self._pump(state)  # redirected off-site: not this unit's content
             return
+        final = canonical(response.url)
+        if final in state.fetched_final:  # reached again through a redirect: one page, counted once
+            yield from self._pump(state)
+            return
+        state.fetched_final.add(final)
+        state.seen.add(final)
         state.fetched += 1
         url = response.request.url if response.request else response.url
         prev = state.previous.get(url)
@@ -478,8 +491,10 @@ class SiteSpider(scrapy.Spider):
         if state is None:
             return
         state.inflight -= 1
-        state.errors += 1
+        state.failed += 1
         reason = describe_failure(failure)
+        if reason != "robots":  # a page the site asks us not to read is policy, not an error
+            state.errors += 1
         if request.meta.get("start"):
             state.reachable = False
             state.error = reason

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
+import shutil
 import socket
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -40,7 +44,7 @@ FONT = _font_path()
 FONT_BOLD = _font_path(bold=True) or FONT
 
 needs_engine = pytest.mark.skipif(
-    not ocr.ocr_available(), reason="OCR engine not installed: pip install rapidocr==3.10.0 onnxruntime")
+    not ocr.ocr_available(), reason="OCR engine not installed: pip install rapidocr==3.10.0 onnxruntime==1.28.0")
 needs_font = pytest.mark.skipif(
     FONT is None, reason="no DejaVu TrueType font: apt-get install fonts-dejavu-core")
 
@@ -242,6 +246,11 @@ def test_corrupt_pdf_gives_nothing() -> None:
 # recognition (engine + font)
 
 
+def test_onnxruntime_telemetry_is_switched_off_before_import() -> None:
+    # onnxruntime >= 1.29 posts OneDS telemetry from a native thread unless this is set before import
+    assert os.environ.get("ORT_DISABLE_TELEMETRY") == "1"
+
+
 @needs_engine
 def test_engine_is_created_once_offline_and_measured() -> None:
     engine = ocr.get_engine()
@@ -364,3 +373,30 @@ def test_scanned_pdf_pages_are_read() -> None:
         assert has_word(text, word), (word, text)
     blocks = ocr_lines_to_blocks(pages[0], locator="halaman 1")
     assert isinstance(blocks[0], Block) and blocks[0].locator == "halaman 1"
+
+
+@needs_engine
+@needs_font
+@pytest.mark.skipif(os.environ.get("PATUH_TEST_STRACE") != "1" or shutil.which("strace") is None,
+                    reason="opt-in (PATUH_TEST_STRACE=1, needs strace): ~10 s, traces a fresh process")
+def test_no_network_syscall_from_a_fresh_process(tmp_path: Path) -> None:
+    """Native threads (onnxruntime's telemetry) bypass Python's socket module: trace the syscalls."""
+    image = tmp_path / "sp.png"
+    draw(STANDARD, bold_first=True).save(image)
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
+        "from checks import ocr\n"
+        f"assert ocr.ocr_image(open({str(image)!r}, 'rb').read())\n"
+        "time.sleep(3)  # onnxruntime's telemetry thread posts a little after the first run\n",
+        encoding="utf-8")
+    trace = tmp_path / "strace.txt"
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    done = subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(trace),
+                           sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=180)
+    if done.returncode != 0 and "ptrace" in done.stderr:
+        pytest.skip("strace cannot trace here: " + done.stderr.strip()[:200])
+    assert done.returncode == 0, done.stderr[-2000:]
+    inet = [line for line in trace.read_text().splitlines() if "AF_INET" in line]
+    assert not inet, inet[:5]

@@ -125,8 +125,6 @@ def test_json_to_stdout(farm: SiteFarm, patuh: Patuh) -> None:
     assert findings_by_id(report)["requirements"]["status"] == "present"
 
 
-@pytest.mark.xfail(strict=True, reason="crawler/cli.py check(): the --render option is accepted but never put into "
-                   "the crawl settings, so PATUH_RENDER='auto' applies and Chromium re-fetches evidence pages")
 def test_render_never_uses_no_browser(farm: SiteFarm, patuh: Patuh) -> None:
     site = main_site(farm, "render-never")
     patuh.render = None  # only the CLI option says "never" here

@@ -252,7 +252,7 @@ def test_gzip_bomb_and_broken_pdf_do_not_stop_the_crawl(farm: SiteFarm, patuh: P
     assert site.url("/unduhan/layanan.html") not in evidence_urls(report)
 
 
-# -- bugs found (xfail until fixed in spiders/site.py) -------------------------------------------------
+# -- bugs found by these tests, fixed in spiders/site.py -------------------------------------------------
 def redirect_site(farm: SiteFarm, name: str) -> Site:
     """A site whose standard is linked twice: directly and through an old URL that redirects to it."""
     return farm.site(name, {
@@ -279,8 +279,6 @@ def test_page_reached_directly_and_by_redirect_is_one_document(farm: SiteFarm, p
         [(f["indicator"], f["status"], f["summary"]) for f in report["findings"]]
 
 
-@pytest.mark.xfail(strict=True, reason="spiders/site.py parse(): the final URL of a redirect is not checked "
-                   "against the seen set, so a page reached directly and by a redirect is fetched and counted twice")
 def test_page_reached_directly_and_by_redirect_is_counted_once(farm: SiteFarm, patuh: Patuh) -> None:
     site = redirect_site(farm, "redirect-count")
     _, report = patuh.check(site.base_url)
@@ -288,8 +286,6 @@ def test_page_reached_directly_and_by_redirect_is_counted_once(farm: SiteFarm, p
     assert report["sweep"]["pages_fetched"] == sum(report["sweep"]["documents"].values()) == 3, report["sweep"]
 
 
-@pytest.mark.xfail(strict=True, reason="spiders/site.py _pump: failed requests do not count against "
-                   "PATUH_MAX_PAGES_PER_SITE, so a site whose links all fail is requested without a bound")
 def test_page_budget_bounds_requests_when_pages_fail(farm: SiteFarm, patuh: Patuh) -> None:
     links = "".join(f"<li><a href='/layanan/{i}/'>Layanan {i}</a></li>" for i in range(1, 81))
     site = farm.site("budget-failing", {"/": html(f"<h1>Dinas</h1><ul>{links}</ul>")},
@@ -304,8 +300,6 @@ PHP_PAGES = ["profil", "berita", "galeri", "agenda", "pengumuman", "artikel", "v
              "standar-pelayanan"]
 
 
-@pytest.mark.xfail(strict=True, reason="spiders/site.py _offer: the per-path query-variant cap is spent in "
-                   "discovery order, before ranking, so the best link of an index.php?page=... site is dropped")
 def test_query_routed_site_keeps_its_best_links(farm: SiteFarm, patuh: Patuh) -> None:
     nav = "".join(f"<a href='/index.php?page={p}'>{p.replace('-', ' ').title()}</a> " for p in PHP_PAGES)
 
@@ -334,8 +328,6 @@ def test_at_most_a_few_requests_at_once_per_site(farm: SiteFarm, patuh: Patuh) -
 
 
 # -- default ports --------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="spiders/site.py origin(): an explicit default port (:80) makes "
-                   "'host:80' differ from 'host', so the site's own links are treated as another host")
 def test_links_with_an_explicit_default_port_are_the_same_site(farm: SiteFarm, patuh: Patuh) -> None:
     routes: dict[str, Route] = {"/standar-pelayanan/": standard_page("Izin Apotek")}
     try:

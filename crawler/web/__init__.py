@@ -1,0 +1,1 @@
+"""The workbench of Patuh: the web UI of `patuh serve` and the logic `patuh review` shares with it."""
