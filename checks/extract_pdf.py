@@ -55,6 +55,8 @@ def extract_pdf(url: str, body: bytes) -> Document:
         if chars > MAX_CHARS:
             break
     doc.meta["pages"] = total
+    if not doc.blocks and total:
+        _ocr_scanned(doc, body)
     if total:
         try:
             title = reader.metadata.get("/Title") if reader.metadata else None
@@ -64,3 +66,17 @@ def extract_pdf(url: str, body: bytes) -> Document:
     if not doc.title and doc.blocks:
         doc.title = doc.blocks[0].text[:200]
     return doc
+
+
+def _ocr_scanned(doc: Document, body: bytes) -> None:
+    """A PDF without a text layer (a scan): read its first pages with OCR, when the engine is here."""
+    try:
+        from checks.ocr import ocr_available, ocr_lines_to_blocks, ocr_pdf_pages
+    except ImportError:
+        return
+    if not ocr_available():
+        doc.meta["ocr"] = "tidak tersedia"
+        return
+    for number, page_lines in enumerate(ocr_pdf_pages(body), start=1):
+        doc.blocks.extend(ocr_lines_to_blocks(page_lines, locator=f"halaman {number} (OCR)"))
+    doc.meta["ocr"] = "pindaian dibaca dengan OCR"

@@ -322,7 +322,7 @@ def _sweep(s: Any, ref: str) -> Any:
 @click.option("--sweep", "sweep_ref", default="latest", show_default=True)
 @click.option("--region", default=None)
 @click.option("--kind", default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html", "xlsx"]), default="table",
               show_default=True)
 @click.option("--out", default=None, metavar="PATH", help="Tulis ke berkas, bukan ke layar.")
 @click.option("--changes", is_flag=True, help="Indikator yang muncul atau hilang sejak sapuan sebelumnya.")
@@ -353,6 +353,16 @@ def report(sweep_ref: str, region: str | None, kind: str | None, fmt: str, out: 
     if fmt == "table" and not out:
         console.print(f"Sapuan #{sw.id} ({sw.trigger}), {len(reports)} unit")
         render_table(console, reports)
+        return
+    if fmt == "xlsx":
+        from crawler.report_xlsx import render_xlsx
+
+        data = render_xlsx(reports)
+        if out:
+            Path(out).write_bytes(data)
+            err.print(f"Laporan ditulis ke {out}")
+        else:
+            sys.stdout.buffer.write(data)
         return
     if fmt == "json":
         text = json.dumps(reports, ensure_ascii=False, indent=2) + "\n"
@@ -438,3 +448,5 @@ def rules(markdown: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+from crawler import cli_web  # noqa: E402,F401  (registers serve, users, review)

@@ -145,7 +145,7 @@ class StoragePipeline:
                     overrides.update(etag=item.etag, last_modified=item.last_modified)
             self.reuse.setdefault(item.unit, []).append((item.reused_from, overrides))
         else:
-            if item.body and item.kind in ("html", "pdf", "js"):
+            if item.body and item.kind in ("html", "pdf", "js", "image"):
                 captured = item.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
                 try:
                     doc_json, text = await workers.run(self.executor, workers.extract_job, item.final_url, item.kind,

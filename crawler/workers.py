@@ -17,6 +17,7 @@ from typing import Any
 
 from checks.document import Document
 from checks.extract_html import extract_html
+from checks.extract_image import extract_image
 from checks.extract_pdf import extract_pdf
 from checks.judge import Verdict, judge, unknown_verdicts
 
@@ -33,6 +34,8 @@ def extract_job(url: str, kind: str, body: bytes, encoding: str | None, sha256: 
     """(document JSON, plain text) of one fetched body."""
     if kind == "pdf":
         doc = extract_pdf(url, body)
+    elif kind == "image":
+        doc = extract_image(url, body, sha256)
     else:
         doc = extract_html(url, body.decode(encoding or "utf-8", errors="replace"), kind=kind)
     doc.sha256 = sha256

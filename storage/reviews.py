@@ -328,7 +328,7 @@ def reviewer_names(s: Session, user_ids: Iterable[int]) -> dict[int, str]:
 
 def current_visits(s: Session, unit_ids: Sequence[int] | None = None) -> dict[int, Visit]:
     """Per unit, its newest judged visit (status done or failed; any trigger), by unit id."""
-    newest = (
+    newest: Any = (
         select(col(Visit.unit_id).label("unit_id"), func.max(col(Visit.sweep_id)).label("sweep_id"))
         .where(col(Visit.status).in_(JUDGED_VISIT_STATUSES))
         .group_by(col(Visit.unit_id))

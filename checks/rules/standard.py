@@ -86,9 +86,26 @@ class RequirementsPublished(StandardComponent):
     weight = 10
     component = "requirements"
 
+    BRING = re.compile(r"\b(membawa|melampirkan|menunjukkan|menyerahkan|melengkapi|wajib membawa|bring)\b")
+    DOCUMENTS = re.compile(
+        r"\b(ktp(?:-el)?|kk|kartu keluarga|akta|ijazah|fotokopi|foto ?copy|pas ?foto|npwp|buku kia|surat (?:pengantar|"
+        r"keterangan|rujukan|permohonan|kuasa)|kartu (?:bpjs|jkn|kis|berobat|identitas)|jkn-kis|paspor|passport|"
+        r"id card|identity card)\b"
+    )
+
     def valid(self, f: Field) -> bool:
         value = norm(f.value_text)
         return len(value) >= 6 and not re.fullmatch(r"(lihat|cek|baca)\b.*", value)
+
+    def inspect(self, doc: Document, ctx: Context) -> Iterator[Hit]:
+        yield from super().inspect(doc, ctx)
+        if ctx.news or ctx.excluded:
+            return
+        # "Pendaftaran di loket dengan membawa KTP/KK dan kartu JKN-KIS": the documents, named in a step
+        for line in lines(doc):
+            t = line.norm
+            if self.BRING.search(t) and len(set(self.DOCUMENTS.findall(t))) >= 2 and not line_excluded(line):
+                yield self.hit(doc, line.block, line.text, 0.65)
 
 
 @rule

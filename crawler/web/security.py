@@ -107,7 +107,7 @@ class CookieSigner:
         if not signed:
             return None
         try:
-            value = self._serializer.loads(signed, max_age=max_age)
+            value = self._serializer.loads(signed, max_age=int(max_age))
         except (BadSignature, ValueError, TypeError):
             return None
         return value if isinstance(value, str) else None
