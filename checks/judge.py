@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from checks.document import Document
 from checks.rules.base import Hit, Rule, enabled_rules
-from checks.text import context
+from checks.text import context, reading_cache
 
 PRESENT_AT = 0.5
 MAX_EVIDENCE = 5
@@ -49,10 +49,11 @@ def judge(docs: Iterable[Document], rules: list[Rule] | None = None) -> list[Ver
     rules = rules if rules is not None else enabled_rules()
     docs = list(docs)
     hits: dict[str, list[Hit]] = {r.id: [] for r in rules}
-    for doc in docs:
-        ctx = context(doc)
-        for r in rules:
-            hits[r.id].extend(r.inspect(doc, ctx))
+    with reading_cache():
+        for doc in docs:
+            ctx = context(doc)
+            for r in rules:
+                hits[r.id].extend(r.inspect(doc, ctx))
     verdicts = []
     for r in rules:
         found = sorted(hits[r.id], key=lambda h: -h.confidence)

@@ -11,19 +11,50 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlparse
 
 from checks.document import Block, Document
 
+_FOLD = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "“": '"', "”": '"', "\u00a0": " "})
+_SPACES = re.compile(r"\s+")
+
 
 def norm(text: str) -> str:
     """Lower-case, accents and curly quotes folded, whitespace collapsed."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
-    return re.sub(r"\s+", " ", text).strip().lower()
+    text = text.translate(_FOLD)
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _SPACES.sub(" ", text).strip().lower()
+
+
+# Every rule reads the same lines and fields of a document: `judge` opens a cache for one run so
+# that each document is split and normalised once, not once per rule.
+_CACHE: dict[tuple[int, str, tuple[str, ...]], Any] | None = None
+
+
+@contextmanager
+def reading_cache() -> Iterator[None]:
+    global _CACHE
+    outer = _CACHE
+    _CACHE = {}
+    try:
+        yield
+    finally:
+        _CACHE = outer
+
+
+def _cached(doc: Document, what: str, regions: tuple[str, ...], build: Callable[[], Any]) -> Any:
+    if _CACHE is None:
+        return build()
+    key = (id(doc), what, regions)
+    if key not in _CACHE:
+        _CACHE[key] = build()
+    return _CACHE[key]
 
 
 @dataclass(slots=True)
@@ -186,6 +217,10 @@ class Context:
 
 def context(doc: Document) -> Context:
     """What kind of page this is, from its URL, title and first heading."""
+    return _cached(doc, "context", (), lambda: _context(doc))
+
+
+def _context(doc: Document) -> Context:
     path = urlparse(doc.url).path.lower()
     title = norm(doc.title)
     h1 = next((norm(b.text) for b in doc.blocks if b.region == "main" and b.tag in ("h1", "h2")), "")
@@ -211,6 +246,10 @@ def line_excluded(line: Line) -> bool:
 
 # --- lines and fields ----------------------------------------------------------------------------
 def lines(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Line]:
+    return _cached(doc, "lines", regions, lambda: _lines(doc, regions))
+
+
+def _lines(doc: Document, regions: tuple[str, ...]) -> list[Line]:
     out: list[Line] = []
     for block in doc.blocks:
         if block.region not in regions:
@@ -309,6 +348,10 @@ def _column_fields(doc: Document, regions: tuple[str, ...]) -> list[Field]:
 
 def fields(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Field]:
     """Every labelled component on the page, with the lines that make up its value."""
+    return _cached(doc, "fields", regions, lambda: _fields(doc, regions))
+
+
+def _fields(doc: Document, regions: tuple[str, ...]) -> list[Field]:
     seq = lines(doc, regions)
     out: list[Field] = _column_fields(doc, regions)
     i = 0

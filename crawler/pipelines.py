@@ -18,6 +18,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from checks.judge import grade, score
+from checks.rules.base import enabled_rules
 from crawler import workers
 from crawler.items import PageItem, ScreenshotItem, UnitDone
 from storage import repo
@@ -41,6 +42,8 @@ def verdict_rows(verdicts: list[dict[str, Any]], page_ids: dict[str, int]) -> li
         "evidence": [{
             "page_id": page_ids.get(h["url"]), "url": h["url"], "kind": h["kind"], "locator": h["locator"],
             "snippet": h["snippet"], "sha256": h["sha256"], "captured_at": _parse_time(h["captured_at"]),
+            **({"screenshot": h["screenshot"], "screenshot_sha256": h.get("screenshot_sha256")}
+               if h.get("screenshot") else {}),
         } for h in v["evidence"]],
     } for v in verdicts]
 
@@ -81,6 +84,7 @@ class StoragePipeline:
         self.processed: dict[str, int] = {}  # page items of a unit through this pipeline
         self.waiters: dict[str, tuple[int, asyncio.Future[None]]] = {}
         self.urls: dict[str, set[str]] = {}
+        self.changed: dict[str, int] = {}  # pages of a unit read afresh (not reused) in this sweep
         self.crawler: Crawler | None = None
         self.screenshots = False
         self.shot_dir = Path("data/screenshots")
@@ -145,6 +149,7 @@ class StoragePipeline:
                     overrides.update(etag=item.etag, last_modified=item.last_modified)
             self.reuse.setdefault(item.unit, []).append((item.reused_from, overrides))
         else:
+            self.changed[item.unit] = self.changed.get(item.unit, 0) + 1
             if item.body and item.kind in ("html", "pdf", "js", "image"):
                 captured = item.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
                 try:
@@ -199,15 +204,32 @@ class StoragePipeline:
         self._flush(item.unit)
         self.urls.pop(item.unit, None)
         visit_id = self.visits[item.unit]
-        with session(self.engine) as s:
-            docs = repo.visit_documents(s, visit_id)
-        verdicts = await workers.run(self.executor, workers.judge_job, [d for _, d in docs], item.reachable,
-                                     item.error)
-        del docs
+        changed = self.changed.pop(item.unit, 0)
+        verdicts = self._unchanged_verdicts(item, visit_id) if not changed and item.reachable else None
+        if verdicts is None:
+            with session(self.engine) as s:
+                docs = repo.visit_documents(s, visit_id)
+            verdicts = await workers.run(self.executor, workers.judge_job, [d for _, d in docs], item.reachable,
+                                         item.error)
+            del docs
         with session(self.engine) as s:
             save_verdicts(s, visit_id, verdicts, item)
         if self.screenshots:
             self._request_screenshots(visit_id, verdicts)
+
+    def _unchanged_verdicts(self, item: UnitDone, visit_id: int) -> list[dict[str, Any]] | None:
+        """Nothing of the unit changed since its last visit, and the rules neither: its verdicts stand."""
+        with session(self.engine) as s:
+            visit = repo.get_visit(s, visit_id)
+            if visit is None or visit.sweep_id is None:
+                return None
+            before = repo.previous_verdicts(s, visit.unit_id, visit.sweep_id)
+        if not before:
+            return None
+        versions = {r.id: r.version for r in enabled_rules()}
+        if {v["indicator"]: v["rule_version"] for v in before} != versions:
+            return None
+        return before
 
     def _request_screenshots(self, visit_id: int, verdicts: list[dict[str, Any]]) -> None:
         """Every page that carries evidence of a present finding gets a screenshot, once per body."""

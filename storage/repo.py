@@ -544,51 +544,67 @@ def previous_pages(s: Session, unit_id: int, before_sweep_id: int) -> dict[str, 
     rows = s.exec(
         select(Page)
         .options(defer(Page.text), defer(Page.document))  # type: ignore[arg-type]
-        .where(col(Page.visit_id) == visit.id, col(Page.error).is_(None), col(Page.document).is_not(None))
+        .where(col(Page.visit_id) == visit.id, col(Page.error).is_(None),
+               col(Page.document).is_not(None) | col(Page.reused_from).is_not(None))
     ).all()
     return {
-        r.url: {"id": r.id, "etag": r.etag, "last_modified": r.last_modified, "sha256": r.sha256, "kind": r.kind,
-                "depth": r.depth, "fetched_at": r.fetched_at, "reused": r.reused, "evidence": r.id in evidence_pages,
+        r.url: {"id": r.reused_from or r.id, "etag": r.etag, "last_modified": r.last_modified, "sha256": r.sha256,
+                "kind": r.kind, "depth": r.depth, "fetched_at": r.fetched_at, "reused": r.reused,
+                "evidence": r.id in evidence_pages,
                 "warc_record": r.warc_record}
         for r in rows
     }
 
 
 def reuse_pages(s: Session, visit_id: int, reuse: list[tuple[int, dict[str, Any]]]) -> list[int]:
-    """Add pages to a visit that copy earlier pages' documents: (earlier page id, fields to set);
-    the new rows record `reused_from`. Returns the new ids in order; commits."""
+    """Add pages to a visit that stand for earlier pages' documents: (earlier page id, fields to set).
+    The new rows point at the row that holds the document (`reused_from`, never a chain) instead of
+    copying its text. Returns the new ids in order; commits."""
     if not reuse:
         return []
     ids = [pid for pid, _ in reuse]
-    old = {p.id: p for p in s.exec(select(Page).where(col(Page.id).in_(ids))).all()}
+    old = {p.id: p for p in s.exec(select(Page).options(defer(Page.text), defer(Page.document))  # type: ignore[arg-type]
+                                    .where(col(Page.id).in_(ids))).all()}
     rows = []
     keep = ("url", "final_url", "status", "content_type", "kind", "sha256", "size", "depth", "fetched_at",
-            "etag", "last_modified", "text", "document", "render_reason", "warc_record")
+            "etag", "last_modified", "render_reason", "warc_record")
     for pid, overrides in reuse:
         page = old.get(pid)
         if page is None:
             continue
         row = {k: getattr(page, k) for k in keep}
         row.update(overrides)
-        row["reused_from"] = pid
+        row["reused_from"] = page.reused_from or pid
         rows.append(row)
     return add_pages(s, visit_id, rows)
 
 
 def visit_documents(s: Session, visit_id: int) -> list[tuple[int, str]]:
     """(page id, document JSON) of every page of a visit that has a document, in fetch order."""
-    rows = s.exec(
+    own = s.exec(
         select(Page.id, Page.document)
         .where(col(Page.visit_id) == visit_id, col(Page.document).is_not(None))
         .order_by(col(Page.id))
     ).all()
-    return [(int(pid or 0), doc) for pid, doc in rows if doc is not None]
+    refs = s.exec(
+        select(Page.id, Page.reused_from)
+        .where(col(Page.visit_id) == visit_id, col(Page.document).is_(None), col(Page.reused_from).is_not(None))
+    ).all()
+    out = [(int(pid or 0), doc) for pid, doc in own if doc is not None]
+    if refs:
+        roots = {int(r or 0): int(pid or 0) for pid, r in refs}
+        for root_id, doc in s.exec(select(Page.id, Page.document).where(col(Page.id).in_(list(roots)))).all():
+            if doc is not None:
+                out.append((roots[int(root_id or 0)], doc))
+        out.sort()
+    return out
 
 
 def visit_page_index(s: Session, visit_id: int) -> list[tuple[int, str, str, str, bool]]:
     """(id, url, final_url, kind, has a document) of every page of a visit, without their text."""
     with_doc = set(
-        s.exec(select(Page.id).where(col(Page.visit_id) == visit_id, col(Page.document).is_not(None))).all()
+        s.exec(select(Page.id).where(col(Page.visit_id) == visit_id,
+                                     col(Page.document).is_not(None) | col(Page.reused_from).is_not(None))).all()
     )
     rows = s.exec(
         select(Page.id, Page.url, Page.final_url, Page.kind)
@@ -638,3 +654,21 @@ def finding_with_evidence(s: Session, finding_id: int) -> tuple[Finding, list[tu
                           .where(col(Page.id) == ev.page_id)).one_or_none()
         out.append((ev, page))
     return finding, out
+
+
+def previous_verdicts(s: Session, unit_id: int, before_sweep_id: int) -> list[dict[str, Any]] | None:
+    """The last finished visit's findings as verdict dicts (with evidence), or None."""
+    visit = previous_visit(s, unit_id, before_sweep_id)
+    if visit is None or visit.id is None:
+        return None
+    out = []
+    for finding, evidence in findings_for_visit(s, visit.id):
+        out.append({
+            "indicator": finding.indicator, "status": finding.status, "confidence": finding.confidence,
+            "rule_id": finding.rule_id, "rule_version": finding.rule_version, "summary": finding.summary,
+            "evidence": [{"url": e.url, "kind": e.kind, "locator": e.locator, "snippet": e.snippet,
+                          "sha256": e.sha256, "captured_at": e.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          "screenshot": e.screenshot, "screenshot_sha256": e.screenshot_sha256}
+                         for e in evidence],
+        })
+    return out or None

@@ -231,13 +231,18 @@ def evidence_key(status: str, evidence_sha256s: Iterable[str], searched_sha256s:
 
 
 def searched_hashes(s: Session, visit_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Per visit, the SHA-256 of every page whose document was read (the pages rules searched)."""
+    """Per visit, the SHA-256 of every page whose document the rules searched.
+
+    That is a page with its own document, or one that stands for an earlier page's document
+    (``reused_from``: an unchanged body is not read again), and without an error.
+    """
     out: dict[int, list[str]] = {vid: [] for vid in visit_ids}
     if not visit_ids:
         return out
     rows = s.exec(
-        select(Page.visit_id, Page.sha256).where(col(Page.visit_id).in_(list(visit_ids)),
-                                                 col(Page.document).is_not(None))
+        select(Page.visit_id, Page.sha256).where(
+            col(Page.visit_id).in_(list(visit_ids)), col(Page.error).is_(None),
+            col(Page.document).is_not(None) | col(Page.reused_from).is_not(None))
     ).all()
     for visit_id, sha in rows:
         out.setdefault(int(visit_id), []).append(sha)
