@@ -24,6 +24,7 @@ _FOLD = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "“": '"
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)  # headings, menus and footers repeat on every page of a site
 def norm(text: str) -> str:
     """Lower-case, accents and curly quotes folded, whitespace collapsed."""
     text = text.translate(_FOLD)

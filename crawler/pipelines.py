@@ -152,10 +152,19 @@ class StoragePipeline:
             self.changed[item.unit] = self.changed.get(item.unit, 0) + 1
             if item.body and item.kind in ("html", "pdf", "js", "image"):
                 captured = item.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                archive = None
+                if self.archive is not None:  # written by the worker too: the reactor only waits
+                    raw = item.raw_body or item.body
+                    rendered = item.body if item.kind == "js" and item.raw_body else b""
+                    archive = (str(self.archive.root), item.final_url, item.status, item.reason, item.headers or [],
+                               raw, item.fetched_at, rendered)
                 try:
-                    doc_json, text = await workers.run(self.executor, workers.extract_job, item.final_url, item.kind,
-                                                       item.body, item.encoding, item.sha256, captured)
+                    doc_json, text, ref = await workers.run(self.executor, workers.read_job, item.final_url,
+                                                            item.kind, item.body, item.encoding, item.sha256,
+                                                            captured, archive)
                     row.update(document=doc_json, text=text)
+                    if ref:
+                        row["warc_record"] = ref
                 except Exception as exc:
                     log.warning("extraction failed for %s: %s", item.url, exc)
                     row["error"] = f"dokumen tidak dapat dibaca: {type(exc).__name__}"
@@ -164,8 +173,11 @@ class StoragePipeline:
             self._flush(item.unit)
 
     def _archive(self, item: PageItem, row: dict[str, Any]) -> None:
-        """Every response into the WARC archive: a response record, or a revisit for a known body."""
-        if self.archive is None or item.error or item.reused == "revisit":
+        """Responses the worker does not read into the WARC archive: revisits of known bodies, and
+        fetched bodies of kinds Patuh does not read. Bodies that are read are archived by the worker."""
+        if self.archive is None or item.error or item.reused == "revisit" or item.kind == "other":
+            return
+        if not item.reused and item.body and item.kind in ("html", "pdf", "js", "image"):
             return
         try:
             if item.reused in ("304", "sha256") and item.refers_to:

@@ -9,10 +9,12 @@ does the reading while the first keeps fetching. With `PATUH_WORKERS=0` everythi
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from checks.document import Document
@@ -27,6 +29,38 @@ _pool_size = -1
 
 def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+_archives: dict[tuple[str, int], Any] = {}  # one writer per process (file names carry the pid)
+
+
+def archive_job(root: str, url: str, status: int, reason: str, headers: list[tuple[bytes, bytes]], body: bytes,
+                fetched_at: datetime, rendered: bytes = b"") -> str:
+    """Write one response (and a rendered page's DOM) to this process's WARC file; its record ref."""
+    from storage.archive import WarcArchive
+
+    key = (root, os.getpid())
+    archive = _archives.get(key)
+    if archive is None:
+        archive = _archives[key] = WarcArchive(root)
+    ref = archive.write_response(url, status, reason, headers, body, fetched_at)
+    if rendered:
+        archive.write_resource(url, "text/html; charset=utf-8", rendered, fetched_at, record_type="conversion",
+                               refers_to=ref)
+    return str(ref)
+
+
+def read_job(url: str, kind: str, body: bytes, encoding: str | None, sha256: str, captured_at: str,
+             archive: tuple[Any, ...] | None = None) -> tuple[str, str, str | None]:
+    """Archive a response and extract its document: (document JSON, text, record ref or None)."""
+    ref = None
+    if archive is not None:
+        try:
+            ref = archive_job(*archive)
+        except Exception as exc:  # the archive failing must not cost the document
+            logging.getLogger(__name__).warning("archive: %s not written: %s", url, exc)
+    doc_json, text = extract_job(url, kind, body, encoding, sha256, captured_at)
+    return doc_json, text, ref
 
 
 def extract_job(url: str, kind: str, body: bytes, encoding: str | None, sha256: str,

@@ -21,6 +21,18 @@ _REGION_CLASS = [
     (re.compile(r"sidebar|widget-area", re.I), "aside"),
     (re.compile(r"masthead|site-header|topbar", re.I), "header"),
 ]
+_REGION_SELECTORS = [
+    (f"{scope} {target}", region)
+    for scope, region in [
+        ("footer", "footer"), ("[role=contentinfo]", "footer"), ("[class*=footer]", "footer"),
+        ("[id*=footer]", "footer"), ("[class*=colophon]", "footer"), ("nav", "nav"), ("[role=navigation]", "nav"),
+        ("[class*=menu]", "nav"),
+        ("[class*=navbar]", "nav"), ("[id*=menu]", "nav"), ("[class*=breadcrumb]", "nav"), ("aside", "aside"),
+        ("[class*=sidebar]", "aside"), ("[class*=widget-area]", "aside"), ("header", "header"),
+        ("[class*=masthead]", "header"), ("[class*=site-header]", "header"),
+    ]
+    for target in ("a[href]", "img")
+]
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\">\s]+)", re.I)
 
 
@@ -58,6 +70,11 @@ def outline(url: str, html: str) -> PageOutline:
     tree = LexborHTMLParser(html[:MAX_CHARS])
     base_el = tree.css_first("base[href]")
     base = urljoin(url, base_el.attributes.get("href") or "") if base_el else url
+    # regions by CSS in lexbor's C code, not by walking every link's ancestors in Python
+    regions: dict[int, str] = {}
+    for selector, region in _REGION_SELECTORS:
+        for node in tree.css(selector):
+            regions.setdefault(node.mem_id, region)
     out: list[tuple[str, str, str]] = []
     for a in tree.css("a[href]"):
         href = (a.attributes.get("href") or "").strip()
@@ -71,7 +88,7 @@ def outline(url: str, html: str) -> PageOutline:
             absolute = urldefrag(urljoin(base, href))[0]
         except ValueError:
             continue
-        out.append((absolute, text[:200], _region(a)))
+        out.append((absolute, text[:200], regions.get(a.mem_id, "main")))
         if len(out) >= MAX_LINKS:
             break
     for frame in tree.css("iframe[src], frame[src]"):
@@ -92,7 +109,8 @@ def outline(url: str, html: str) -> PageOutline:
             absolute = urljoin(base, src)
         except ValueError:
             continue
-        images.append((absolute, (img.attributes.get("alt") or img.attributes.get("title") or "")[:200], _region(img)))
+        alt = (img.attributes.get("alt") or img.attributes.get("title") or "")[:200]
+        images.append((absolute, alt, regions.get(img.mem_id, "main")))
         if len(images) >= MAX_LINKS:
             break
     title_el = tree.css_first("h1") or tree.css_first("title")

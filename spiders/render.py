@@ -15,13 +15,18 @@ from selectolax.lexbor import LexborHTMLParser
 MIN_TEXT = 250  # characters of visible main text below which a scripted page is suspect
 SPA_ROOTS = ("#app", "#root", "#__next", "#__nuxt", "[ng-app]", "[data-reactroot]", "[data-v-app]", "#svelte")
 PLACEHOLDER = re.compile(r"(memuat|sedang dimuat|loading|please wait|mohon tunggu|harap tunggu)", re.I)
+PLACEHOLDER_WORDS = ("memuat", "dimuat", "loading", "please wait", "mohon tunggu", "harap tunggu")
 NOSCRIPT_PLEA = re.compile(r"(aktifkan|nyalakan|enable|requires?)\s+javascript", re.I)
 FETCHES = re.compile(r"\b(fetch\s*\(|XMLHttpRequest|\$\.(?:get|getJSON|ajax)\s*\(|axios\.)")
 
 
 def render_reason(html: str) -> str | None:
     """A short reason to render this page, or None when its HTML can be read as it is."""
-    tree = LexborHTMLParser(html[:2_000_000])
+    head = html[:2_000_000]
+    lowered = head.lower()
+    if "<script" not in lowered:
+        return None  # nothing can build the page
+    tree = LexborHTMLParser(head)
     body = tree.body
     if body is None:
         return None
@@ -31,14 +36,18 @@ def render_reason(html: str) -> str | None:
     for noscript in tree.css("noscript"):
         if NOSCRIPT_PLEA.search(noscript.text(deep=True) or ""):
             return "noscript meminta JavaScript"
-    for selector in SPA_ROOTS:
-        node = tree.css_first(selector)
-        if node is not None and len(node.text(deep=True, strip=True)) < MIN_TEXT:
-            return f"akar aplikasi JavaScript ({selector}) kosong"
-    for node in tree.css("main, #content, .content, article, [id], [class]"):
-        text = node.text(deep=True, strip=True)
-        if len(text) < 80 and PLACEHOLDER.search(text) and not node.css_first("a"):
-            return f"penampung '{text[:40]}' diisi oleh skrip"
+    for node in tree.css(", ".join(SPA_ROOTS)):  # one pass over the tree for every kind of root
+        if len(node.text(deep=True, strip=True)) < MIN_TEXT:
+            return f"akar aplikasi JavaScript (#{node.attributes.get('id') or node.tag}) kosong"
+    if any(word in lowered for word in PLACEHOLDER_WORDS):
+        # a short "Memuat data…" of its own, in a container that holds nothing else yet
+        for node in tree.css("p, div, span, section, main, article, li, td"):
+            own = node.text(deep=False, strip=True)
+            if not own or len(own) > 80 or not PLACEHOLDER.search(own):
+                continue
+            container = node.parent or node
+            if len(container.text(deep=True, strip=True)) < 160 and not container.css_first("a"):
+                return f"penampung '{own[:40]}' diisi oleh skrip"
     for node in tree.css("script, style, noscript, template, nav, header, footer"):
         node.decompose()
     visible = len(body.text(deep=True, separator=" ", strip=True))

@@ -204,14 +204,14 @@ def record_login_attempt(s: Session, name: str, ip: str, success: bool) -> None:
 
 
 def recent_failures(s: Session, name: str, ip: str, since: datetime) -> int:
-    """How many failed sign-ins for this name from this address since ``since``."""
-    query = select(func.count()).select_from(LoginAttempt).where(
-        col(LoginAttempt.name) == name.strip()[:255],
-        col(LoginAttempt.ip) == ip[:64],
-        col(LoginAttempt.success).is_(False),
-        col(LoginAttempt.at) >= since,
-    )
-    return int(s.exec(query).one())
+    """How many failed sign-ins for this name from this address since ``since`` and after its last success."""
+    name, ip = name.strip()[:255], ip[:64]
+    same = (col(LoginAttempt.name) == name, col(LoginAttempt.ip) == ip)
+    last_ok = s.exec(select(func.max(col(LoginAttempt.at))).where(*same, col(LoginAttempt.success).is_(True))).one()
+    conditions = [*same, col(LoginAttempt.success).is_(False), col(LoginAttempt.at) >= since]
+    if last_ok is not None:
+        conditions.append(col(LoginAttempt.at) > last_ok)
+    return int(s.exec(select(func.count()).select_from(LoginAttempt).where(*conditions)).one())
 
 
 # --------------------------------------------------------------------------- evidence keys
@@ -438,8 +438,13 @@ def evidence_context(s: Session, evidence_id: int) -> tuple[Evidence, Finding, U
 
 
 def page_text(s: Session, page_id: int) -> str:
-    """The extracted text of one page ("" when there is none)."""
-    text = s.exec(select(Page.text).where(col(Page.id) == page_id)).one_or_none()
+    """The extracted text of one page, or of the earlier page it stands for ("" when there is none)."""
+    row = s.exec(select(Page.text, Page.reused_from).where(col(Page.id) == page_id)).one_or_none()
+    if row is None:
+        return ""
+    text, reused_from = row
+    if not text and reused_from is not None:
+        return s.exec(select(Page.text).where(col(Page.id) == reused_from)).one_or_none() or ""
     return text or ""
 
 

@@ -97,6 +97,9 @@ class ComplaintChannelPublished(Rule):
     def inspect(self, doc: Document, ctx: Context) -> Iterator[Hit]:
         page_is_complaint = bool(COMPLAINT.search(ctx.h1) or COMPLAINT.search(ctx.title.split(" - ")[0]))
         for link in doc.links:
+            lowered = link.url.lower()
+            if not ("lapor" in lowered or "wa" in lowered or lowered.startswith("mailto:")):
+                continue  # only these hosts and schemes are channels by themselves
             host = (urlparse(link.url).hostname or "").lower()
             label = norm(link.text)
             if SHARE.search(link.url):

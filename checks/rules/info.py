@@ -28,6 +28,7 @@ EVENT = re.compile(r"(posyandu|posbindu|kelas ibu|vaksinasi massal|sesi \d|ujian
 ADDRESS = re.compile(
     r"(\b(?:jl|jln|jalan)\b\.?\s*\w|\balamat\b|\baddress\b|\bkompleks\b|\bkomplek\b|\bgedung\b\s+\w|\bkm\.?\s*\d)"
 )
+ADDRESS_HINT = re.compile(r"\b(?:jl|jln|jalan|alamat|address|kompleks|komplek|gedung|km)\b", re.I)
 OTHER_ORGS_HEADING = re.compile(
     r"(rujukan|instansi (?:lain|terkait)|mitra|tautan|link terkait|jejaring|fasilitas (?:kesehatan )?(?:lain|rujukan)|"
     r"daftar (?:puskesmas|rumah sakit|sekolah|faskes|apotek|klinik|kantor|desa))"
@@ -105,8 +106,10 @@ class ContactPublished(Rule):
         seen: set[int] = set()
         blocks = [b for b in doc.blocks if b.region in regions and b.tag != "img"]
         for i, block in enumerate(blocks):
+            if id(block) in seen or not ADDRESS_HINT.search(block.text):
+                continue  # a group starts at the block that holds the address
             heads = norm(" ".join(block.headings))
-            if id(block) in seen or EXCLUDED_TOPIC.search(heads) or OTHER_ORGS_HEADING.search(heads):
+            if EXCLUDED_TOPIC.search(heads) or OTHER_ORGS_HEADING.search(heads):
                 continue
             # an address and its numbers may sit in neighbouring blocks of one section (<dl>, <p> lines)
             top = block.headings[:1]

@@ -140,7 +140,7 @@ def create_app(config: WebConfig) -> FastAPI:
     signer = security.CookieSigner(config.secret)
     env = make_env()
     checks = SelfChecks(config.db_url, config.work_dir, config.check_max_pages, config.check_render,
-                        cwd=config.check_cwd)
+                        cwd=config.check_cwd, archive_dir=config.archive_dir, screenshot_dir=config.screenshot_dir)
     session_age = config.session_hours * 3600
 
     @asynccontextmanager
@@ -338,8 +338,8 @@ def create_app(config: WebConfig) -> FastAPI:
         with session(engine) as s:
             every = scope.units(s)
             groups = wb.dashboard(s, scope, province=provinsi or None, kind=jenis or None)
-            queue_size = len(wb.build_queue(s, scope)) if scope.reviews else 0
-        views = [v for g in groups for r in g.regions for v in r.views]
+            views = [v for g in groups for r in g.regions for v in r.views]
+            queue_size = len(wb.build_queue(s, scope, views=views)) if scope.reviews else 0
         zones = {z: sum(1 for v in views if v.grade[2] == z) for z in ("hijau", "kuning", "merah")}
         return render(request, "dashboard.html", groups=groups, zones=zones, total=len(views),
                       queue_size=queue_size, provinces=sorted({u.province or "" for u in every} - {""}),

@@ -32,17 +32,17 @@ class Trend:
         return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
 
 
-def trend(series: list[tuple[str, float]], width: int = 220, height: int = 56, pad: int = 6) -> Trend:
+def trend(series: list[tuple[str, float]], width: int = 320, height: int = 96, pad: int = 8, left: int = 22) -> Trend:
     """Lay out ``series`` ((label, score), oldest first) on a 0–100 scale."""
     n = len(series)
-    inner_w, inner_h = width - 2 * pad, height - 2 * pad
+    inner_w, inner_h = width - pad - left, height - 2 * pad
 
     def y_of(value: float) -> float:
         return pad + inner_h * (1 - max(0.0, min(100.0, value)) / 100)
 
     points = []
     for i, (label, value) in enumerate(series):
-        x = pad + (inner_w * i / (n - 1) if n > 1 else inner_w / 2)
+        x = left + (inner_w * i / (n - 1) if n > 1 else inner_w / 2)
         points.append(Point(x=x, y=y_of(value), value=value, label=label))
     return Trend(width=width, height=height, points=points, bands=[(y_of(v), g) for v, g in BANDS])
 

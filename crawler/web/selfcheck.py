@@ -57,8 +57,11 @@ class SelfChecks:
     """Starts, watches and stops the self-check processes of one server."""
 
     def __init__(self, db_url: str, workdir: Path, max_pages: int = 100, render: str = "never",
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, archive_dir: Path | None = None,
+                 screenshot_dir: Path | None = None) -> None:
         self.db_url = db_url
+        self.archive_dir = archive_dir
+        self.screenshot_dir = screenshot_dir
         self.workdir = workdir
         self.max_pages = max_pages
         self.render = render
@@ -87,6 +90,10 @@ class SelfChecks:
             argv = [sys.executable, "-m", "crawler", "check", url, "--json", str(json_path), "--db", self.db_url,
                     "--max-pages", str(self.max_pages), "-s", "PATUH_PAGE_BATCH=1", "-s",
                     f"PATUH_RENDER={self.render}"]
+            if self.archive_dir is not None:  # the evidence viewer reads the archive the check writes
+                argv += ["-s", f"PATUH_ARCHIVE_DIR={self.archive_dir.resolve()}"]
+            if self.screenshot_dir is not None:
+                argv += ["-s", f"PATUH_SCREENSHOT_DIR={self.screenshot_dir.resolve()}"]
             env = {**os.environ, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "", "NO_COLOR": "1", "COLUMNS": "200"}
             with log_path.open("wb") as log:
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

@@ -103,7 +103,8 @@ def patuh_env() -> dict[str, str]:
     return env
 
 
-def run_patuh(cwd: Path, *args: str, stdin: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run_patuh(cwd: Path, *args: str, stdin: str | None = None,
+              timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """Run `python -m crawler ARGS` in ``cwd``; fail the test with its output if it exits non-zero."""
     proc = subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd, env=patuh_env(), input=stdin,
                           capture_output=True, text=True, timeout=timeout, check=False)
@@ -159,7 +160,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
 
 
 UNITS = {  # site id -> (name, kind, region, province)
-    "dinsos-rote-ndao": ("Dinas Sosial Kabupaten Rote Ndao", "dinas_sosial", "Kabupaten Rote Ndao", "Nusa Tenggara Timur"),
+    "dinsos-rote-ndao": ("Dinas Sosial Kabupaten Rote Ndao", "dinas_sosial", "Kabupaten Rote Ndao",
+                         "Nusa Tenggara Timur"),
     "dpmptsp-flores-timur": ("DPMPTSP Kabupaten Flores Timur", "dpmptsp", "Kabupaten Flores Timur",
                              "Nusa Tenggara Timur"),
     "dukcapil-melawi": ("Dinas Dukcapil Kabupaten Melawi", "dukcapil", "Kabupaten Melawi", "Kalimantan Barat"),

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from storage.reviews import evidence_key
-from tests.web.conftest import Sites, Workspace, current_findings, unit_id, write_units_csv
+from tests.web.conftest import Sites, Workspace, current_findings, unit_id
 
 SITE_INDEX = """<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Dinas Uji Ubah</title></head>
 <body><main><h1>Dinas Uji Ubah</h1>

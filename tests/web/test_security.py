@@ -155,7 +155,8 @@ def test_private_targets_are_refused(url: str) -> None:
     assert problem is not None and ("privat" in problem or "tidak dapat ditemukan" in problem), url
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/", "javascript:alert(1)", "http://user:pw@example.org/", "/relatif"])
+@pytest.mark.parametrize("url", ["ftp://example.org/", "javascript:alert(1)", "http://user:pw@example.org/",
+                                 "/relatif"])
 def test_malformed_targets_are_refused(url: str) -> None:
     assert security.check_target(url, allow_private=True) is not None
 
