@@ -364,6 +364,10 @@ def sweep_figures(db_file: Path, sweep_id: int, since_epoch: float) -> dict[str,
             reused = {str(k): v for k, v in con.execute(
                 f"SELECT coalesce(p.reused, 'no'), count(*) {join} GROUP BY 1", (sweep_id,)).fetchall()}
         errors = con.execute(f"SELECT count(*) {join} AND p.error IS NOT NULL", (sweep_id,)).fetchone()[0]
+        rendered = 0
+        if "render_reason" in columns:  # pages read in Chromium (--render auto renders only those that need it)
+            rendered = con.execute(f"SELECT count(*) {join} AND p.render_reason IS NOT NULL AND p.reused IS NULL",
+                                   (sweep_id,)).fetchone()[0]
         times = [t for (t,) in con.execute(f"SELECT p.fetched_at {join}", (sweep_id,)).fetchall()]
         visits = dict(con.execute("SELECT status, count(*) FROM visit WHERE sweep_id = ? GROUP BY status",
                                   (sweep_id,)).fetchall())
@@ -380,7 +384,8 @@ def sweep_figures(db_file: Path, sweep_id: int, since_epoch: float) -> dict[str,
     return {
         "sweep_id": sweep_id, "pages": int(pages), "network_fetches": int(pages) - not_fetched, "bytes": int(size),
         "statuses": {str(k): v for k, v in statuses.items()}, "kinds": kinds, "reused": reused,
-        "page_errors": int(errors), "visits": visits, "findings": int(findings), "max_depth_stored": max_depth,
+        "page_errors": int(errors), "rendered": int(rendered), "visits": visits, "findings": int(findings),
+        "max_depth_stored": max_depth,
         "pages_per_unit": {"min": min(per_unit, default=0), "max": max(per_unit, default=0),
                            "mean": sum(per_unit) / len(per_unit) if per_unit else 0},
         "first_page_epoch": epochs[0] if epochs else None, "last_page_epoch": epochs[-1] if epochs else None,
@@ -464,7 +469,7 @@ def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[s
         result[key] = child_figures(run, figs["pages"], figs["first_page_epoch"], figs["last_page_epoch"], marks,
                                    n)
         result[key].update({k: figs[k] for k in ("sweep_id", "statuses", "kinds", "reused", "network_fetches",
-                                                 "page_errors", "visits",
+                                                 "page_errors", "rendered", "visits",
                                                  "findings", "max_depth_stored", "pages_per_unit", "bytes",
                                                  "sweep_status")})
         result[key]["samples"] = [asdict(s) for s in run.samples]
@@ -624,7 +629,9 @@ def print_report(res: dict[str, Any]) -> None:
         print(f"{'pages per unit (mean)':34}" + "".join(
             f"{_fmt(size[c]['pages_per_unit']['mean'], 1):>{w}}" for c in cols))
         for c in (c for c in cols if c != "bare"):
+            share = size[c].get("rendered", 0) / max(size[c]["network_fetches"], 1)
             print(f"  {c}: statuses {size[c]['statuses']}, reused {size[c]['reused'] or '-'}, "
+                  f"rendered {size[c].get('rendered', 0)} ({share:.1%} of fetches), "
                   f"network fetches {size[c]['network_fetches']}, visits {size[c]['visits']}, "
                   f"findings {size[c]['findings']}, max stored depth {size[c]['max_depth_stored']}")
         for c in cols:

@@ -143,7 +143,9 @@ class SelfChecks:
                 pages = rv.visit_page_count(s, job.visit_id)
         if job.report is not None:
             pages = max(pages, int(job.report.get("sweep", {}).get("pages_fetched") or 0))
-        return {"running": running, "pages": pages, "budget": job.budget,
+        phase = ("Menyiapkan pemeriksaan…" if job.visit_id is None else
+                 "Menghubungi situs…" if pages == 0 else "Membaca halaman dan menilai…")
+        return {"running": running, "pages": pages, "budget": job.budget, "phase": phase,
                 "elapsed": int(time.monotonic() - job.started), "percent": min(100, round(100 * pages / job.budget))}
 
     def stop_all(self) -> None:
