@@ -55,9 +55,14 @@ class StandardComponent(Rule):
 
     component: str = ""
     field_confidence = 0.9
+    sentence_confidence = 0.0  # > 0: a plain sentence may also state the component (see `sentence`)
 
     def valid(self, f: Field) -> bool:
         return len(norm(f.value_text)) >= 8
+
+    def sentence(self, text: str) -> bool:
+        """Whether one normalised line states the component without a label."""
+        return False
 
     def inspect(self, doc: Document, ctx: Context) -> Iterator[Hit]:
         if ctx.news:
@@ -65,6 +70,10 @@ class StandardComponent(Rule):
         for f in fields(doc):
             if f.kind == self.component and _usable(f, ctx) and self.valid(f):
                 yield self.hit(doc, f.line.block, f"{f.label}: {f.value_text}", self.field_confidence)
+        if self.sentence_confidence and not ctx.excluded:
+            for line in lines(doc):
+                if self.sentence(line.norm) and not line_excluded(line):
+                    yield self.hit(doc, line.block, line.text, self.sentence_confidence)
 
 
 @rule
@@ -97,15 +106,11 @@ class RequirementsPublished(StandardComponent):
         value = norm(f.value_text)
         return len(value) >= 6 and not re.fullmatch(r"(lihat|cek|baca)\b.*", value)
 
-    def inspect(self, doc: Document, ctx: Context) -> Iterator[Hit]:
-        yield from super().inspect(doc, ctx)
-        if ctx.news or ctx.excluded:
-            return
+    sentence_confidence = 0.65
+
+    def sentence(self, text: str) -> bool:
         # "Pendaftaran di loket dengan membawa KTP/KK dan kartu JKN-KIS": the documents, named in a step
-        for line in lines(doc):
-            t = line.norm
-            if self.BRING.search(t) and len(set(self.DOCUMENTS.findall(t))) >= 2 and not line_excluded(line):
-                yield self.hit(doc, line.block, line.text, 0.65)
+        return bool(self.BRING.search(text)) and len(set(self.DOCUMENTS.findall(text))) >= 2
 
 
 @rule
@@ -166,15 +171,10 @@ class ServiceTimePublished(StandardComponent):
             return False
         return bool(DURATION.search(value))
 
-    def inspect(self, doc: Document, ctx: Context) -> Iterator[Hit]:
-        yield from super().inspect(doc, ctx)
-        if ctx.news or ctx.excluded:
-            return
-        for line in lines(doc):
-            t = line.norm
-            if self.SENTENCE.search(t) and DURATION.search(t) and not COMPLAINT_WORD.search(t) \
-                    and not line_excluded(line):
-                yield self.hit(doc, line.block, line.text, 0.7)
+    sentence_confidence = 0.7
+
+    def sentence(self, text: str) -> bool:
+        return bool(self.SENTENCE.search(text) and DURATION.search(text)) and not COMPLAINT_WORD.search(text)
 
 
 @rule
@@ -204,15 +204,11 @@ class FeesPublished(StandardComponent):
             return False
         return bool(RUPIAH.search(value) or ZERO_FEE.search(value) or FEE_REFERENCE.search(value))
 
-    def inspect(self, doc: Document, ctx: Context) -> Iterator[Hit]:
-        yield from super().inspect(doc, ctx)
-        if ctx.news or ctx.excluded:
-            return
-        for line in lines(doc):
-            t = line.norm
-            if self.SENTENCE.search(t) and (RUPIAH.search(t) or ZERO_FEE.search(t)) and not BUDGET.search(t) \
-                    and not line_excluded(line) and len(t) < 400:
-                yield self.hit(doc, line.block, line.text, 0.6)
+    sentence_confidence = 0.6
+
+    def sentence(self, text: str) -> bool:
+        return (bool(self.SENTENCE.search(text) and (RUPIAH.search(text) or ZERO_FEE.search(text)))
+                and not BUDGET.search(text) and len(text) < 400)
 
 
 @rule
