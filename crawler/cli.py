@@ -357,7 +357,7 @@ def report(sweep_ref: str, region: str | None, kind: str | None, fmt: str, out: 
     if fmt == "xlsx":
         from crawler.report_xlsx import render_xlsx
 
-        data = render_xlsx(reports)
+        data = render_xlsx(reports, db=resolve_url(db))  # with the assessors' decisions
         if out:
             Path(out).write_bytes(data)
             err.print(f"Laporan ditulis ke {out}")

@@ -60,8 +60,18 @@ def _sheet(ws: Worksheet, header: list[str], rows: list[list[Any]], widths: list
         ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
 
 
-def render_xlsx(reports: list[dict[str, Any]]) -> bytes:
-    """The workbook of ``reports`` (``patuh.report/1`` objects, optionally annotated with reviews)."""
+def render_xlsx(reports: list[dict[str, Any]], db: str | None = None) -> bytes:
+    """The workbook of ``reports`` (``patuh.report/1`` objects, optionally annotated with reviews).
+
+    With ``db`` (a database URL), the assessors' decisions stored there are added first
+    (``crawler.web.workbench.annotate_stored_reports``), as the web UI's download has them.
+    """
+    if db is not None:
+        from crawler.web.workbench import annotate_stored_reports
+        from storage.db import get_engine, session
+
+        with session(get_engine(db)) as s:
+            reports = annotate_stored_reports(s, [dict(r) for r in reports])
     wb = Workbook()
     summary = wb.active
     assert summary is not None

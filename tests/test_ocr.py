@@ -365,7 +365,10 @@ def test_scanned_pdf_pages_are_read() -> None:
     body = encode(page1, "PDF", resolution=150.0, save_all=True, append_images=[page2])
     from checks.extract_pdf import extract_pdf
 
-    assert not extract_pdf("http://unit.example/sp.pdf", body).blocks  # no text layer
+    doc = extract_pdf("http://unit.example/sp.pdf", body)  # no text layer: the extractor falls back to OCR
+    assert doc.meta.get("ocr") == "pindaian dibaca dengan OCR"
+    assert doc.blocks and all("(OCR)" in b.locator for b in doc.blocks)
+    assert any("persyaratan" in b.text.lower() for b in doc.blocks)
     pages = ocr_pdf_pages(body, max_pages=1)
     assert len(pages) == 1
     text = all_text(pages[0])

@@ -37,6 +37,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from checks.judge import BANDS_2022
@@ -215,7 +216,8 @@ def create_app(config: WebConfig) -> FastAPI:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.headers.setdefault("Cache-Control", "no-store")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     def render(request: Request, template: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
@@ -292,7 +294,9 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.post("/masuk", response_class=HTMLResponse)
     async def login(request: Request) -> Response:
-        form = await request.form()
+        return await run_in_threadpool(login_sync, request, await request.form())
+
+    def login_sync(request: Request, form: Any) -> Response:
         name = str(form.get("name") or "").strip()[:255]
         password = str(form.get("password") or "")
         target = local_path(str(form.get("lanjut") or "/"))
@@ -391,7 +395,9 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.post("/temuan/{finding_id}/keputusan")
     async def decide(request: Request, finding_id: int, user: CurrentUser) -> Response:
-        form = await request.form()
+        return await run_in_threadpool(decide_sync, request, finding_id, user, await request.form())
+
+    def decide_sync(request: Request, finding_id: int, user: User, form: Any) -> Response:
         decision = str(form.get("decision") or "")
         note = str(form.get("note") or "")
         status_after = str(form.get("status_after") or "") or None
@@ -492,7 +498,9 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.post("/periksa", response_class=HTMLResponse)
     async def selfcheck_start(request: Request, user: CurrentUser) -> Response:
-        form = await request.form()
+        return await run_in_threadpool(selfcheck_sync, request, user, await request.form())
+
+    def selfcheck_sync(request: Request, user: User, form: Any) -> Response:
         scope = wb.Scope(user)
         url = str(form.get("url") or "").strip()
         unit_id = str(form.get("unit_id") or "").strip()

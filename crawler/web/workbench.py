@@ -494,6 +494,23 @@ def reports_for(s: Any, views: Iterable[UnitView]) -> list[dict[str, Any]]:
     return out
 
 
+def annotate_stored_reports(s: Any, reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``annotate_report`` for reports built elsewhere (``patuh report``), matched by unit URL and sweep id."""
+    by_sweep: dict[int, dict[str, tuple[Visit, Unit]]] = {}
+    for report in reports:
+        sweep_id = report.get("sweep", {}).get("id")
+        if sweep_id is None:
+            continue
+        if sweep_id not in by_sweep:
+            by_sweep[sweep_id] = {u.url: (v, u) for v, u in repo.visits_for_sweep(s, sweep_id)}
+        found = by_sweep[sweep_id].get(report["unit"]["url"])
+        if found is None:
+            continue
+        visit, unit = found
+        annotate_report(report, build_views(s, [unit], visits={int(unit.id or 0): visit})[0])
+    return reports
+
+
 def as_json(item: QueueItem) -> dict[str, Any]:
     """A queue entry as plain data (``patuh review list --json``)."""
     f = item.fv.finding
@@ -520,6 +537,7 @@ __all__ = [
     "Scope",
     "UnitView",
     "annotate_report",
+    "annotate_stored_reports",
     "as_json",
     "build_queue",
     "build_views",

@@ -166,7 +166,7 @@ UNITS = {  # site id -> (name, kind, region, province)
                              "Nusa Tenggara Timur"),
     "dukcapil-melawi": ("Dinas Dukcapil Kabupaten Melawi", "dukcapil", "Kabupaten Melawi", "Kalimantan Barat"),
     "pkm-moru": ("UPTD Puskesmas Moru", "puskesmas", "Kabupaten Alor", "Nusa Tenggara Timur"),
-    "hostile": (HOSTILE_NAME, "opd", "Kota Kupang", "Nusa Tenggara Timur"),
+    "hostile": (HOSTILE_NAME, "opd", "Kota Pontianak", "Kalimantan Barat"),
 }
 
 

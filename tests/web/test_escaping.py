@@ -94,12 +94,12 @@ def test_xlsx_cells_are_strings_not_formulas(workspace: Workspace, make_client: 
     assert details["G2"].hyperlink is not None
 
     b = make_client(workspace)
-    b.login("penilai")
-    r = b.client.get("/laporan.xlsx")
+    b.login("admin")
+    r = b.client.get("/laporan.xlsx", params={"wilayah": "Kalimantan Barat"})
     assert r.status_code == 200 and r.content[:2] == b"PK"
     book = load_workbook(io.BytesIO(r.content))
     names = [row[0].value for row in book["Ringkasan"].iter_rows(min_row=2)]
-    assert HOSTILE_NAME in names and "Dinas Dukcapil Kabupaten Melawi" not in names
+    assert HOSTILE_NAME in names and "Dinas Dukcapil Kabupaten Melawi" in names and "UPTD Puskesmas Moru" not in names
     assert book["Ringkasan"]["A1"].value == "Nama" and "Status setelah telaah" in [c.value for c in book["Temuan"][1]]
 
 
@@ -112,6 +112,7 @@ def test_cli_report_xlsx(workspace: Workspace, tmp_path: Path) -> None:
     assert book.sheetnames == ["Ringkasan", "Temuan", "Keterangan"]
     assert book["Ringkasan"].max_row == 6  # header + 5 units
     assert book["Temuan"].max_row == 1 + 5 * 12
+    assert "Status setelah telaah" in [c.value for c in book["Temuan"][1]]  # the decisions come along
 
 
 def test_report_downloads(workspace: Workspace, make_client: Any) -> None:
@@ -125,3 +126,31 @@ def test_report_downloads(workspace: Workspace, make_client: Any) -> None:
     html = b.client.get("/laporan.html")
     assert html.headers["content-disposition"].startswith("attachment")
     assert "@media print" in html.text and "<link" not in html.text  # self-contained, prints cleanly
+
+
+def test_screenshots_are_served_only_from_their_folder(private_ws: Workspace, make_client: Any) -> None:
+    import hashlib
+    import sqlite3
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    sha = hashlib.sha256(png).hexdigest()
+    shots = private_ws.root / "data" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    (shots / f"{sha}.png").write_bytes(png)
+    (private_ws.root / "secret.png").write_bytes(b"not yours")
+    hours_id = current_findings(private_ws, "hostile")["opening_hours"][0]
+    good, bad = evidence_ids(private_ws, hours_id)[0], evidence_ids(private_ws, current_findings(
+        private_ws, "hostile")["contact"][0])[0]
+    con = sqlite3.connect(private_ws.root / "patuh.db")
+    with con:
+        con.execute("UPDATE evidence SET screenshot = ?, screenshot_sha256 = ? WHERE id = ?",
+                    (f"data/screenshots/{sha}.png", sha, good))
+        con.execute("UPDATE evidence SET screenshot = ? WHERE id = ?", ("../../secret.png", bad))
+    con.close()
+    b = make_client(private_ws)
+    b.login("admin")
+    r = b.client.get(f"/bukti/{good}/tangkapan")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content == png
+    assert b.client.get(f"/bukti/{bad}/tangkapan").status_code == 404
+    page = b.client.get(f"/unit/{unit_id(private_ws, 'hostile')}").text
+    assert f'src="/bukti/{good}/tangkapan"' in page
