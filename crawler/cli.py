@@ -350,6 +350,10 @@ def report(sweep_ref: str, region: str | None, kind: str | None, fmt: str, out: 
                 sys.stdout.write(text)
             return
         reports = sweep_reports(s, sw, region, kind)
+        if fmt in ("json", "html", "xlsx"):  # the assessors' decisions in force, as new fields
+            from crawler.web.workbench import annotate_stored_reports
+
+            annotate_stored_reports(s, reports)
     if fmt == "table" and not out:
         console.print(f"Sapuan #{sw.id} ({sw.trigger}), {len(reports)} unit")
         render_table(console, reports)

@@ -166,7 +166,9 @@ def render_html(reports: list[dict[str, Any]]) -> str:
     parts = ["<!doctype html><html lang='id'><head><meta charset='utf-8'><title>Laporan Patuh</title>",
              "<style>body{font-family:sans-serif;max-width:60rem;margin:auto}table{border-collapse:collapse;"
              "width:100%}td,th{border:1px solid #ccc;padding:.3rem;vertical-align:top;text-align:left}"
-             ".present{color:#16651f}.absent{color:#a11}.unknown{color:#8a6d00}</style></head><body>",
+             ".present{color:#16651f}.absent{color:#a11}.unknown{color:#8a6d00}"
+             "@media print{body{max-width:none;font-size:10pt}h2{break-before:page}h2:first-of-type{break-before:auto}"
+             "tr{break-inside:avoid}a{color:inherit;text-decoration:none}}</style></head><body>",
              "<h1>Laporan kepatuhan informasi pelayanan publik</h1>"]
     for r in reports:
         u = r["unit"]
@@ -175,12 +177,18 @@ def render_html(reports: list[dict[str, Any]]) -> str:
                      f"zona {escape(r['zone'] or '-')}</p>")
         if not r["reachable"]:
             parts.append(f"<p class='unknown'>Situs tidak dapat dibaca: {escape(r.get('error') or '')}</p>")
+        if r.get("reviewed_score") is not None and r.get("reviewed_score") != r["score"]:
+            parts.append(f"<p>Setelah telaah penilai: nilai {r['reviewed_score']} · zona "
+                         f"{escape(str(r.get('reviewed_zone') or '-'))}</p>")
         parts.append("<table><tr><th>Indikator</th><th>Status</th><th>Bukti</th></tr>")
         for f in r["findings"]:
             ev = "".join(f"<div><a href='{escape(e['url'])}'>{escape(e['url'])}</a> ({escape(e['locator'])})"
                          f"<br><q>{escape(e['snippet'])}</q></div>" for e in f["evidence"][:2])
+            review = f.get("review")
+            note = (f"<br><small>telaah: {escape(str(review['decision']))} → {escape(str(review['status_after']))}"
+                    f" — {escape(str(review.get('note') or ''))}</small>") if review and review.get("applies") else ""
             parts.append(f"<tr><td>{escape(f['title'])}</td><td class='{f['status']}'>"
-                         f"{STATUS_ID[f['status']]}</td><td>{ev or escape(f['summary'])}</td></tr>")
+                         f"{STATUS_ID[f['status']]}{note}</td><td>{ev or escape(f['summary'])}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
     return "".join(parts)
