@@ -37,7 +37,7 @@ def playwright_settings() -> dict[str, Any]:
         },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": path, "headless": True, "args": CHROMIUM_ARGS},
-        "PLAYWRIGHT_MAX_CONTEXTS": 2,
+        "PLAYWRIGHT_MAX_CONTEXTS": 4,  # rendering and screenshots: the one in use and one retiring, each
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 20_000,
         "PLAYWRIGHT_ABORT_REQUEST": "crawler.browser.abort_request",
@@ -61,3 +61,34 @@ def abort_request(request: Any) -> bool:
     if not page_url or page_url == "about:blank":
         return False
     return _origin(request.url) != _origin(page_url)
+
+
+class ContextRotation:
+    """Browser contexts that each serve at most `pages` pages and are then closed, so that a long
+    sweep's cookies, caches and renderer memory never pile up in one context."""
+
+    def __init__(self, prefix: str, pages: int) -> None:
+        self.prefix = prefix
+        self.pages = max(1, pages)
+        self.generation = 0
+        self.used = 0
+        self.inflight: dict[str, int] = {}
+
+    def take(self) -> str:
+        """The context for the next page."""
+        if self.used >= self.pages:
+            self.generation += 1
+            self.used = 0
+        self.used += 1
+        name = f"{self.prefix}-{self.generation}"
+        self.inflight[name] = self.inflight.get(name, 0) + 1
+        return name
+
+    def release(self, name: str) -> bool:
+        """A page of `name` is done; True when that context is retired and idle, to be closed now."""
+        left = self.inflight.get(name, 1) - 1
+        if left > 0 or name == f"{self.prefix}-{self.generation}":
+            self.inflight[name] = max(left, 0)
+            return False
+        self.inflight.pop(name, None)
+        return True

@@ -32,6 +32,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from checks.text import NEWS_PATH
+from crawler.browser import ContextRotation
 from crawler.items import PageItem, ScreenshotItem, UnitDone
 from spiders.links import outline
 from spiders.ranking import image_score, link_score
@@ -152,6 +153,16 @@ class SiteSpider(scrapy.Spider):
         self.states: dict[str, UnitState] = {}
         self._counter = itertools.count()
         self._ocr: bool | None = None
+        self.render_contexts = ContextRotation("render", 40)
+        self.shot_contexts = ContextRotation("shots", 40)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        pages = crawler.settings.getint("PATUH_BROWSER_CONTEXT_PAGES", 40)
+        spider.render_contexts = ContextRotation("render", pages)
+        spider.shot_contexts = ContextRotation("shots", pages)
+        return spider
 
     def _setting(self, name: str, explicit: int | None, default: int) -> int:
         return int(explicit or self.settings.getint(name, default))
@@ -226,9 +237,24 @@ class SiteSpider(scrapy.Spider):
         return scrapy.Request(
             url, callback=self.parse_rendered, errback=self.render_failed, dont_filter=True,
             meta={"unit": state.key, "patuh_depth": depth, "start": start, "download_slot": state.host,
-                  "playwright": True, "render_reason": reason, "fallback": fallback,
+                  "playwright": True, "playwright_include_page": True,
+                  "playwright_context": self.render_contexts.take(), "render_reason": reason, "fallback": fallback,
                   "playwright_page_goto_kwargs": {"wait_until": "networkidle"}},
         )
+
+    async def _release_page(self, meta: dict[str, Any], rotation: ContextRotation) -> None:
+        """Close the page; close its context too once it is retired and idle."""
+        page = meta.get("playwright_page")
+        name = meta.get("playwright_context", "")
+        retire = rotation.release(name)
+        if page is None:
+            return
+        try:
+            await page.close()
+            if retire:
+                await page.context.close()
+        except Exception as exc:  # a browser that died has closed them already
+            self.logger.debug("closing %s: %s", name, exc)
 
     def _offer(self, state: UnitState, url: str, anchor: str, region: str, depth: int) -> None:
         if depth > state.max_depth or not url.startswith(("http://", "https://")):
@@ -417,8 +443,9 @@ class SiteSpider(scrapy.Spider):
             self._offer_outline(state, response.url, response.text, depth)
         yield from self._pump(state)
 
-    def parse_rendered(self, response: Response) -> Iterator[Any]:
+    async def parse_rendered(self, response: Response) -> AsyncIterator[Any]:
         """A page as Chromium shows it after its scripts ran (document kind `js`)."""
+        await self._release_page(response.meta, self.render_contexts)
         state = self.states.get(response.meta["unit"])
         if state is None:
             return
@@ -444,7 +471,8 @@ class SiteSpider(scrapy.Spider):
             headers=fallback.get("headers") or _headers(response), reason=_reason(fallback.get("status", 200)),
         )
         self._offer_outline(state, response.url, html, depth)
-        yield from self._pump(state)
+        for out in self._pump(state):
+            yield out
 
     async def take_screenshot(self, response: Response) -> AsyncIterator[Any]:
         """A PNG of a page that carries evidence, as Chromium shows it (bounded in size)."""
@@ -456,21 +484,24 @@ class SiteSpider(scrapy.Spider):
             png = await page.screenshot(type="png", full_page=True,
                                         clip={"x": 0, "y": 0, "width": 1280, "height": max(int(height), 200)})
         finally:
-            await page.close()
+            await self._release_page(response.meta, self.shot_contexts)
         yield ScreenshotItem(visit_id=int(response.meta["screenshot_visit"]), url=response.meta["screenshot_url"],
                              page_sha256=response.meta["screenshot_page_sha256"], png=png)
 
-    def screenshot_failed(self, failure: Failure) -> None:
+    async def screenshot_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        await self._release_page(request.meta, self.shot_contexts)
         self.logger.warning("no screenshot of %s: %s", request.url, describe_failure(failure))
 
-    def render_failed(self, failure: Failure) -> Iterator[Any]:
+    async def render_failed(self, failure: Failure) -> AsyncIterator[Any]:
         """The browser could not render: keep the plain HTML when there is one."""
         request = failure.request  # type: ignore[attr-defined]
+        await self._release_page(request.meta, self.render_contexts)
         fallback = request.meta.get("fallback")
         state = self.states.get(request.meta.get("unit"))
         if not fallback or state is None:
-            yield from self.failed(failure)
+            for out in self.failed(failure):
+                yield out
             return
         state.inflight -= 1
         self.logger.warning("render failed for %s (%s); the plain HTML is read", request.url,
@@ -483,7 +514,8 @@ class SiteSpider(scrapy.Spider):
             render_reason=f"render gagal: {describe_failure(failure)}", headers=fallback.get("headers"),
             reason=_reason(fallback["status"]),
         )
-        yield from self._pump(state)
+        for out in self._pump(state):
+            yield out
 
     def failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
@@ -561,7 +593,7 @@ def screenshot_request(spider: SiteSpider, visit_id: int, url: str, page_sha256:
         url, callback=spider.take_screenshot, errback=spider.screenshot_failed, dont_filter=True, priority=-10,
         meta={"playwright": True, "playwright_include_page": True, "screenshot_visit": visit_id,
               "screenshot_url": url, "screenshot_page_sha256": page_sha256,
-              "playwright_context": "screenshots",
+              "playwright_context": spider.shot_contexts.take(),
               "playwright_context_kwargs": {"viewport": {"width": 1280, "height": 800}},
               "playwright_page_goto_kwargs": {"wait_until": "load"}},
     )
