@@ -106,11 +106,23 @@ def pool(workers: int | None = None) -> Executor:
         if size == 0:
             _pool = _Inline()
         else:
-            # forkserver: a clean child, not a copy of a process with a running reactor and threads
-            ctx = multiprocessing.get_context("forkserver")
-            _pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx)
+            # spawn: a clean child (not a copy of a process with a running reactor and threads) whose
+            # parent is this process, so that it can be told to die with it
+            ctx = multiprocessing.get_context("spawn")
+            _pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_die_with_parent)
         _pool_size = size
     return _pool
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the sweep that started it ends, even by kill -9 (Linux PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the pool still ends with a normal shutdown
 
 
 def shutdown() -> None:
