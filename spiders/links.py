@@ -10,17 +10,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 MAX_LINKS = 2_000
 MAX_CHARS = 2_000_000
-_REGION_TAG = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside"}
-_REGION_CLASS = [
-    (re.compile(r"footer|colophon|site-info", re.I), "footer"),
-    (re.compile(r"(^|[\s_-])(nav|navbar|menu|navigation|breadcrumbs?)([\s_-]|$)", re.I), "nav"),
-    (re.compile(r"sidebar|widget-area", re.I), "aside"),
-    (re.compile(r"masthead|site-header|topbar", re.I), "header"),
-]
 _REGION_SELECTORS = [
     (f"{scope} {target}", region)
     for scope, region in [
@@ -36,33 +29,11 @@ _REGION_SELECTORS = [
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\">\s]+)", re.I)
 
 
-def _region(node: LexborNode) -> str:
-    p = node.parent
-    for _ in range(12):
-        if p is None:
-            break
-        tag = p.tag or ""
-        if tag in _REGION_TAG:
-            return _REGION_TAG[tag]
-        marker = f"{p.attributes.get('id') or ''} {p.attributes.get('class') or ''}"
-        if marker.strip():
-            for pattern, region in _REGION_CLASS:
-                if pattern.search(marker):
-                    return region
-        p = p.parent
-    return "main"
-
-
 @dataclass(slots=True)
 class PageOutline:
     title: str
     links: list[tuple[str, str, str]]  # absolute URL, anchor text, region
     images: list[tuple[str, str, str]]  # absolute src, alt/title text, region
-
-
-def page_links(url: str, html: str) -> list[tuple[str, str, str]]:
-    """(absolute URL, anchor text, region) of every followable link, frame and meta refresh."""
-    return outline(url, html).links
 
 
 def outline(url: str, html: str) -> PageOutline:

@@ -628,18 +628,6 @@ def attach_screenshot(s: Session, visit_id: int, url: str, path: str, sha256: st
     return len(rows)
 
 
-def set_warc_records(s: Session, visit_id: int, records: dict[str, str]) -> None:
-    """Store each page's WARC record reference (by URL) for a visit; commits."""
-    if not records:
-        return
-    pages = s.exec(select(Page).options(defer(Page.text), defer(Page.document))  # type: ignore[arg-type]
-                   .where(col(Page.visit_id) == visit_id, col(Page.url).in_(list(records)))).all()
-    for page in pages:
-        page.warc_record = records[page.url]
-        s.add(page)
-    s.commit()
-
-
 def finding_with_evidence(s: Session, finding_id: int) -> tuple[Finding, list[tuple[Evidence, Page | None]]] | None:
     """A finding with its evidence and, for each, the page it was seen on (without page text)."""
     finding = s.get(Finding, finding_id)
