@@ -90,7 +90,7 @@ class _Walker:
         stack.append((level, text[:200]))
 
     def emit(self, text: str, tag: str, region: str) -> None:
-        text = clean(text)
+        """Add a block of text that is already `clean`."""
         if not text or len(self.blocks) >= MAX_BLOCKS:
             return
         heads = self.headings(region)

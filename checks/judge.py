@@ -38,25 +38,41 @@ class Verdict:
     evidence: list[Hit] = field(default_factory=list)
 
 
-def _searched(docs: list[Document]) -> str:
-    kinds = Counter(d.kind for d in docs)
-    parts = [f"{n} {k.upper() if k != 'image' else 'gambar'}" for k, n in sorted(kinds.items())]
-    return f"tidak ditemukan pada {len(docs)} dokumen yang diperiksa ({', '.join(parts) or 'tidak ada'})"
+def _searched(kinds: Mapping[str, int]) -> str:
+    parts = [f"{n} {k.upper() if k != 'image' else 'gambar'}" for k, n in sorted(kinds.items()) if n]
+    return f"tidak ditemukan pada {sum(kinds.values())} dokumen yang diperiksa ({', '.join(parts) or 'tidak ada'})"
+
+
+def inspect(doc: Document, rules: list[Rule] | None = None) -> list[Hit]:
+    """Every rule's hits on one document: the page-level evidence, found once when the page is read."""
+    rules = rules if rules is not None else enabled_rules()
+    with reading_cache():
+        ctx = context(doc)
+        return [h for r in rules for h in r.inspect(doc, ctx)]
 
 
 def judge(docs: Iterable[Document], rules: list[Rule] | None = None) -> list[Verdict]:
     """Run every rule over every document and decide each indicator."""
     rules = rules if rules is not None else enabled_rules()
-    docs = list(docs)
-    hits: dict[str, list[Hit]] = {r.id: [] for r in rules}
-    with reading_cache():
-        for doc in docs:
-            ctx = context(doc)
-            for r in rules:
-                hits[r.id].extend(r.inspect(doc, ctx))
+    hits: list[Hit] = []
+    kinds: Counter[str] = Counter()
+    for doc in docs:
+        hits.extend(inspect(doc, rules))
+        kinds[doc.kind] += 1
+    return decide(hits, kinds, rules)
+
+
+def decide(hits: Iterable[Hit], kinds: Mapping[str, int], rules: list[Rule] | None = None) -> list[Verdict]:
+    """One verdict per indicator from a unit's page-level hits (in page order) and the number of
+    documents of each kind that were read."""
+    rules = rules if rules is not None else enabled_rules()
+    by_rule: dict[str, list[Hit]] = {r.id: [] for r in rules}
+    for h in hits:
+        if h.indicator in by_rule:
+            by_rule[h.indicator].append(h)
     verdicts = []
     for r in rules:
-        found = sorted(hits[r.id], key=lambda h: -h.confidence)
+        found = sorted(by_rule[r.id], key=lambda h: -h.confidence)
         best: list[Hit] = []
         seen_urls: set[str] = set()
         sitewide = 0
@@ -73,7 +89,7 @@ def judge(docs: Iterable[Document], rules: list[Rule] | None = None) -> list[Ver
                 break
         conf = best[0].confidence if best else 0.0
         present = conf >= PRESENT_AT
-        summary = (f"ditemukan pada {len(seen_urls)} dokumen" if present else _searched(docs))
+        summary = (f"ditemukan pada {len(seen_urls)} dokumen" if present else _searched(kinds))
         verdicts.append(Verdict(
             indicator=r.id, title=r.title, status="present" if present else "absent",
             confidence=round(conf if present else 1.0 - conf, 2), rule_id=type(r).__name__,

@@ -1,9 +1,11 @@
-"""Items the spider yields: one per fetched page, one when a unit's crawl is over (dataclasses)."""
+"""Items the spider yields: one per fetched page (with what a worker read in it), one when a unit's
+crawl is over (dataclasses)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -18,8 +20,7 @@ class PageItem:
     size: int
     depth: int
     fetched_at: datetime
-    body: bytes = b""  # handed to a worker for extraction; empty when nothing is to be read
-    encoding: str | None = None
+    body: bytes = b""  # a body of a kind Patuh does not read, for the archive
     etag: str | None = None
     last_modified: str | None = None
     error: str | None = None
@@ -30,6 +31,11 @@ class PageItem:
     reason: str = ""  # HTTP reason phrase
     raw_body: bytes = b""  # a rendered page: the body the server sent (archived; `body` is the DOM)
     refers_to: str | None = None  # a reused page: the archive record of the earlier body
+    read: bool = False  # a worker read the body (crawler.workers.read_job): the fields below are its reading
+    document: str | None = None  # Document JSON
+    text: str = ""
+    hits: list[Any] = field(default_factory=list)  # page-level evidence (checks.rules.base.Hit)
+    warc_record: str | None = None  # the archive record the worker wrote
 
 
 @dataclass(slots=True)

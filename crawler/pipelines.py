@@ -11,14 +11,15 @@ import asyncio
 import hashlib
 import logging
 from collections import Counter
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 
-from checks.judge import grade, score
-from checks.rules.base import enabled_rules
+from checks.judge import decide, grade, score, unknown_verdicts
+from checks.rules.base import Hit, enabled_rules
 from crawler import workers
 from crawler.items import PageItem, ScreenshotItem, UnitDone
 from storage import repo
@@ -85,6 +86,7 @@ class StoragePipeline:
         self.waiters: dict[str, tuple[int, asyncio.Future[None]]] = {}
         self.urls: dict[str, set[str]] = {}
         self.changed: dict[str, int] = {}  # pages of a unit read afresh (not reused) in this sweep
+        self.hits: dict[str, dict[str, list[Hit]]] = {}  # unit -> page URL -> its page-level evidence
         self.crawler: Crawler | None = None
         self.screenshots = False
         self.shot_dir = Path("data/screenshots")
@@ -150,34 +152,22 @@ class StoragePipeline:
             self.reuse.setdefault(item.unit, []).append((item.reused_from, overrides))
         else:
             self.changed[item.unit] = self.changed.get(item.unit, 0) + 1
-            if item.body and item.kind in ("html", "pdf", "js", "image"):
-                captured = item.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-                archive = None
-                if self.archive is not None:  # written by the worker too: the reactor only waits
-                    raw = item.raw_body or item.body
-                    rendered = item.body if item.kind == "js" and item.raw_body else b""
-                    archive = (str(self.archive.root), item.final_url, item.status, item.reason, item.headers or [],
-                               raw, item.fetched_at, rendered)
-                try:
-                    doc_json, text, ref = await workers.run(self.executor, workers.read_job, item.final_url,
-                                                            item.kind, item.body, item.encoding, item.sha256,
-                                                            captured, archive)
-                    row.update(document=doc_json, text=text)
-                    if ref:
-                        row["warc_record"] = ref
-                except Exception as exc:
-                    log.warning("extraction failed for %s: %s", item.url, exc)
-                    row["error"] = f"dokumen tidak dapat dibaca: {type(exc).__name__}"
+            if item.read:
+                row.update(document=item.document, text=item.text)
+                if item.warc_record:
+                    row["warc_record"] = item.warc_record
+                if item.document is not None:
+                    self.hits.setdefault(item.unit, {})[item.url] = item.hits
             self.rows.setdefault(item.unit, []).append(row)
         if len(self.rows.get(item.unit, ())) + len(self.reuse.get(item.unit, ())) >= self.batch:
             self._flush(item.unit)
 
     def _archive(self, item: PageItem, row: dict[str, Any]) -> None:
-        """Responses the worker does not read into the WARC archive: revisits of known bodies, and
-        fetched bodies of kinds Patuh does not read. Bodies that are read are archived by the worker."""
+        """Responses no worker read into the WARC archive: revisits of known bodies, and fetched bodies
+        of kinds Patuh does not read. Bodies that are read are archived by the worker."""
         if self.archive is None or item.error or item.reused == "revisit" or item.kind == "other":
             return
-        if not item.reused and item.body and item.kind in ("html", "pdf", "js", "image"):
+        if item.read:  # the worker archived it as it read it
             return
         try:
             if item.reused in ("304", "sha256") and item.refers_to:
@@ -217,17 +207,40 @@ class StoragePipeline:
         self.urls.pop(item.unit, None)
         visit_id = self.visits[item.unit]
         changed = self.changed.pop(item.unit, 0)
+        hits = self.hits.pop(item.unit, {})
         verdicts = self._unchanged_verdicts(item, visit_id) if not changed and item.reachable else None
+        if verdicts is None and not item.reachable:
+            verdicts = [asdict(v) for v in unknown_verdicts(item.error or "tidak diketahui")]
         if verdicts is None:
-            with session(self.engine) as s:
-                docs = repo.visit_documents(s, visit_id)
-            verdicts = await workers.run(self.executor, workers.judge_job, [d for _, d in docs], item.reachable,
-                                         item.error)
-            del docs
+            verdicts = await self._decide(visit_id, hits)
         with session(self.engine) as s:
             save_verdicts(s, visit_id, verdicts, item)
         if self.screenshots:
             self._request_screenshots(visit_id, verdicts)
+
+    async def _decide(self, visit_id: int, hits: dict[str, list[Hit]]) -> list[dict[str, Any]]:
+        """A unit's verdicts from its pages' evidence, in page order: the hits found as each page was
+        read, and for pages whose stored document stands (reused), hits read again from storage."""
+        with session(self.engine) as s:
+            index = repo.visit_page_index(s, visit_id)
+            missing = {pid for pid, url, _, _, has_doc in index if has_doc and url not in hits}
+            stored = repo.visit_documents(s, visit_id, only=missing) if missing else []
+        again: dict[int, list[Hit]] = {}
+        if stored:
+            found = await workers.run(self.executor, workers.inspect_job, [d for _, d in stored])
+            again = {pid: h for (pid, _), h in zip(stored, found, strict=True)}
+            del stored
+        ordered: list[Hit] = []
+        kinds: Counter[str] = Counter()
+        for pid, url, _, kind, has_doc in index:
+            if not has_doc:
+                continue
+            page_hits = hits.get(url) if pid not in again else again[pid]
+            if page_hits is None:
+                continue
+            ordered.extend(page_hits)
+            kinds[kind] += 1
+        return [asdict(v) for v in decide(ordered, kinds)]
 
     def _unchanged_verdicts(self, item: UnitDone, visit_id: int) -> list[dict[str, Any]] | None:
         """Nothing of the unit changed since its last visit, and the rules neither: its verdicts stand."""

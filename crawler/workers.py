@@ -1,8 +1,9 @@
-"""CPU work off the reactor: document extraction and a unit's judgement run in a worker process.
+"""CPU work off the reactor: every parse of a page, its extraction and its rules run in a worker process.
 
 Scrapy's own work saturates one core (STACK.md); parsing and judging on that core would halve the
-crawl rate. The reactor hands bytes to a process pool and awaits the result, so the second core
-does the reading while the first keeps fetching. With `PATUH_WORKERS=0` everything runs inline
+crawl rate. The reactor hands a response's bytes to a process pool and awaits one `Reading` (the
+links for the frontier, the document, its page-level evidence, its archive record), so the second
+core does all the reading while the first keeps fetching. With `PATUH_WORKERS=0` everything runs inline
 (handy for debugging; the results are identical).
 """
 
@@ -13,15 +14,20 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+from w3lib.encoding import html_to_unicode
 
 from checks.document import Document
 from checks.extract_html import extract_html
 from checks.extract_image import extract_image
 from checks.extract_pdf import extract_pdf
-from checks.judge import Verdict, judge, unknown_verdicts
+from checks.judge import Verdict, inspect, judge, unknown_verdicts
+from checks.rules.base import Hit
+from spiders.links import outline
+from spiders.render import render_reason
 
 _pool: Executor | None = None
 _pool_size = -1
@@ -50,31 +56,104 @@ def archive_job(root: str, url: str, status: int, reason: str, headers: list[tup
     return str(ref)
 
 
-def read_job(url: str, kind: str, body: bytes, encoding: str | None, sha256: str, captured_at: str,
-             archive: tuple[Any, ...] | None = None) -> tuple[str, str, str | None]:
-    """Archive a response and extract its document: (document JSON, text, record ref or None)."""
-    ref = None
+@dataclass(slots=True)
+class Reading:
+    """What a worker read in one response: links for the spider's frontier, the document, its
+    page-level evidence and its archive record for storage."""
+
+    links: list[tuple[str, str, str]] = field(default_factory=list)  # absolute URL, anchor text, region
+    images: list[tuple[str, str, str]] = field(default_factory=list)  # absolute src, alt text, region
+    title: str = ""
+    render_reason: str | None = None  # set: the page must be rendered; nothing else was read
+    document: str | None = None  # Document JSON
+    text: str = ""
+    hits: list[Hit] = field(default_factory=list)
+    warc_record: str | None = None
+    error: str | None = None  # the document could not be read (the links may still be there)
+
+
+_AUTO = ("ascii", "utf-8", "cp1252")
+
+
+def decode_html(body: bytes, content_type: str, encoding: str | None = None) -> str:
+    """The text of an HTML body, decoded as Scrapy's TextResponse would (header, BOM, <meta>, guess)."""
+    if encoding:
+        return body.decode(encoding, errors="replace")
+
+    def guess(raw: bytes) -> str | None:
+        for enc in _AUTO:
+            try:
+                raw.decode(enc)
+            except UnicodeError:
+                continue
+            return enc
+        return None
+
+    try:
+        return html_to_unicode(content_type, body, auto_detect_fun=guess)[1]
+    except LookupError:  # an encoding name Python does not know
+        return body.decode("utf-8", errors="replace")
+
+
+def read_job(url: str, kind: str, body: bytes, content_type: str, sha256: str, captured_at: str,
+             archive: tuple[Any, ...] | None = None, *, links: bool = True, document: bool = True,
+             render_check: bool = False, encoding: str | None = None) -> Reading:
+    """Read one response: one parse gives the frontier its links and storage its document.
+
+    `render_check`: an HTML page that needs Chromium (spiders.render) is only outlined; its rendered
+    DOM is read later. `archive`: the arguments of `archive_job`, written before the document is read.
+    """
+    out = Reading()
+    html = ""
+    if kind in ("html", "js") and (links or document or render_check):
+        html = decode_html(body, content_type, "utf-8" if kind == "js" else encoding)
+        if render_check:
+            out.render_reason = render_reason(html)
+        if links and (out.render_reason or not document):
+            # no document is read (yet): a fast lexbor outline gives the links
+            page = outline(url, html)
+            out.links, out.images, out.title = page.links, page.images, page.title
+        if out.render_reason:
+            return out
     if archive is not None:
         try:
-            ref = archive_job(*archive)
+            out.warc_record = archive_job(*archive)
         except Exception as exc:  # the archive failing must not cost the document
             logging.getLogger(__name__).warning("archive: %s not written: %s", url, exc)
-    doc_json, text = extract_job(url, kind, body, encoding, sha256, captured_at)
-    return doc_json, text, ref
+    try:
+        if kind == "pdf":
+            doc = extract_pdf(url, body)
+        elif kind == "image":
+            doc = extract_image(url, body, sha256)
+        else:
+            doc = extract_html(url, html, kind=kind)
+        doc.sha256 = sha256
+        doc.captured_at = captured_at
+        out.hits = inspect(doc)
+        if links and kind in ("html", "js"):  # the document's own links: no second parse of the page
+            out.links, out.images, out.title = frontier_links(doc)
+        out.document, out.text = doc.to_json(), doc.text[:1_000_000]
+    except Exception as exc:  # a hostile or broken body costs its own page only
+        logging.getLogger(__name__).warning("extraction failed for %s: %s", url, exc)
+        out.error = f"dokumen tidak dapat dibaca: {type(exc).__name__}"
+    return out
 
 
-def extract_job(url: str, kind: str, body: bytes, encoding: str | None, sha256: str,
-                captured_at: str) -> tuple[str, str]:
-    """(document JSON, plain text) of one fetched body."""
-    if kind == "pdf":
-        doc = extract_pdf(url, body)
-    elif kind == "image":
-        doc = extract_image(url, body, sha256)
-    else:
-        doc = extract_html(url, body.decode(encoding or "utf-8", errors="replace"), kind=kind)
-    doc.sha256 = sha256
-    doc.captured_at = captured_at
-    return doc.to_json(), doc.text[:1_000_000]
+def frontier_links(doc: Document) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]], str]:
+    """(links, images, title) of a document in the shape `spiders.links.outline` gives them."""
+    links = [(x.url, x.text[:200], x.region) for x in doc.links if x.url.startswith(("http://", "https://"))]
+    extra = list(doc.meta.get("frames") or [])
+    if doc.meta.get("refresh"):
+        extra.append(doc.meta["refresh"])
+    links.extend((str(u), "", "main") for u in extra)
+    images = [(x.url, x.text[:200], x.region) for x in doc.images]
+    h1 = next((b.text for b in doc.blocks if b.tag == "h1"), "")
+    return links, images, (h1 or doc.title)[:200]
+
+
+def inspect_job(documents: list[str]) -> list[list[Hit]]:
+    """Page-level hits of stored documents (pages reused from an earlier sweep)."""
+    return [inspect(Document.from_json(d)) for d in documents]
 
 
 def judge_job(documents: list[str], reachable: bool, error: str | None) -> list[dict[str, Any]]:
@@ -132,6 +211,6 @@ def shutdown() -> None:
         _pool = None
 
 
-async def run(executor: Executor, fn: Any, *args: Any) -> Any:
+async def run(executor: Executor, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Await a job on the executor from the reactor's asyncio loop."""
-    return await asyncio.wrap_future(executor.submit(fn, *args))
+    return await asyncio.wrap_future(executor.submit(fn, *args, **kwargs))

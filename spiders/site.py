@@ -22,6 +22,7 @@ import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,13 +33,14 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from checks.text import NEWS_PATH
+from crawler import workers
 from crawler.browser import ContextRotation
 from crawler.items import PageItem, ScreenshotItem, UnitDone
-from spiders.links import outline
+from crawler.workers import Reading
 from spiders.ranking import image_score, link_score
-from spiders.render import render_reason
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
+READ_KINDS = ("html", "pdf", "js", "image")  # kinds whose document a worker reads
 SKIP_EXT = re.compile(
     r"\.(?:jpe?g|png|gif|webp|bmp|svg|ico|css|js|json|xml|rss|atom|zip|rar|7z|gz|tar|mp3|mp4|avi|mov|wmv|"
     r"docx?|xlsx?|pptx?|apk|exe|woff2?|ttf|eot)$",
@@ -268,19 +270,44 @@ class SiteSpider(scrapy.Spider):
         score = link_score(url, anchor, region, depth)
         heapq.heappush(state.frontier, (-score, next(self._counter), url, depth, anchor))
 
-    def _offer_outline(self, state: UnitState, page_url: str, html: str, depth: int) -> None:
-        page = outline(page_url, html)
-        for link, text, region in page.links:
+    def _offer_links(self, state: UnitState, page_url: str, reading: Reading, depth: int) -> None:
+        for link, text, region in reading.links:
             self._offer(state, link, text, region, depth + 1)
         if self.ocr_enabled and not NEWS_PATH.search(urlparse(page_url).path):
             taken = 0
-            for src, alt, region in page.images:
+            for src, alt, region in reading.images:
                 if taken >= MAX_IMAGES_PER_PAGE:
                     break
-                taken += self._offer_image(state, src, alt, region, page_url, page.title, depth + 1)
-        for link, text, _region in page.links:  # a link straight to an image file ("Unduh infografis")
+                taken += self._offer_image(state, src, alt, region, page_url, reading.title, depth + 1)
+        for link, text, _region in reading.links:  # a link straight to an image file ("Unduh infografis")
             if IMAGE_EXT.search(urlparse(link).path) and self.ocr_enabled:
-                self._offer_image(state, link, text, "main", page_url, page.title, depth + 1)
+                self._offer_image(state, link, text, "main", page_url, reading.title, depth + 1)
+
+    # -- reading (in a worker process) ---------------------------------------------------------
+    @property
+    def executor(self) -> Executor:
+        return workers.pool(self.settings.getint("PATUH_WORKERS", -1))
+
+    def _archive_args(self, url: str, status: int, reason: str, headers: list[tuple[bytes, bytes]], raw: bytes,
+                      fetched_at: datetime, rendered: bytes = b"") -> tuple[Any, ...] | None:
+        if not self.settings.getbool("PATUH_ARCHIVE", True):
+            return None
+        root = str(self.settings.get("PATUH_ARCHIVE_DIR") or "data/archive")
+        return (root, url, status, reason, headers, raw, fetched_at, rendered)
+
+    async def _read(self, url: str, kind: str, body: bytes, content_type: str, sha256: str, fetched_at: datetime,
+                    archive: tuple[Any, ...] | None, *, links: bool, document: bool, render_check: bool = False,
+                    encoding: str | None = None) -> Reading:
+        captured = fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            reading: Reading = await workers.run(
+                self.executor, workers.read_job, url, kind, body, content_type, sha256, captured,
+                archive if document else None, links=links, document=document, render_check=render_check,
+                encoding=encoding)
+            return reading
+        except Exception as exc:  # a worker that died: this page is lost, not the sweep
+            self.logger.warning("reading %s failed: %s", url, exc)
+            return Reading(error=f"dokumen tidak dapat dibaca: {type(exc).__name__}")
 
     @property
     def ocr_enabled(self) -> bool:
@@ -362,21 +389,21 @@ class SiteSpider(scrapy.Spider):
                 yield from nxt
 
     # -- responses -----------------------------------------------------------------------------
-    def parse(self, response: Response) -> Iterator[Any]:
+    async def parse(self, response: Response) -> AsyncIterator[Any]:
         state = self.states[response.meta["unit"]]
-        state.inflight -= 1
         start = response.meta.get("start", False)
         depth = int(response.meta.get("patuh_depth", 0))
-        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").split(";")[0].strip().lower()
+        raw_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        ctype = raw_type.split(";")[0].strip().lower()
         if start:
             state.host = origin(response.url)  # an ordinary redirect (http -> https, www.) moves the site
             state.https = response.url.startswith("https://")
-        if origin(response.url) != state.host:
-            yield from self._pump(state)  # redirected off-site: not this unit's content
-            return
         final = canonical(response.url)
-        if final in state.fetched_final:  # reached again through a redirect: one page, counted once
-            yield from self._pump(state)
+        if origin(response.url) != state.host or final in state.fetched_final:
+            # redirected off-site (not this unit's content), or reached again through a redirect
+            state.inflight -= 1
+            for out in self._pump(state):
+                yield out
             return
         state.fetched_final.add(final)
         state.seen.add(final)
@@ -385,63 +412,77 @@ class SiteSpider(scrapy.Spider):
         prev = state.previous.get(url)
         now = datetime.now(UTC)
         if response.status == 304 and prev:
+            state.inflight -= 1
             if start:
                 state.reachable = prev["kind"] == "html"
             yield self._item(state, unit=state.key, url=url, final_url=response.url, status=304, content_type=ctype,
-                           kind=prev["kind"], sha256=prev["sha256"], size=0, depth=depth, fetched_at=now,
-                           reused="304", reused_from=prev["id"], headers=_headers(response), reason="Not Modified",
-                           refers_to=prev.get("warc_record"))
+                             kind=prev["kind"], sha256=prev["sha256"], size=0, depth=depth, fetched_at=now,
+                             reused="304", reused_from=prev["id"], headers=_headers(response), reason="Not Modified",
+                             refers_to=prev.get("warc_record"))
             if start:
-                yield from self._seed_from_previous(state)
-            yield from self._pump(state)
+                for out in self._seed_from_previous(state):
+                    yield out
+            for out in self._pump(state):
+                yield out
             return
+        body = response.body
         kind = "other"
-        if ctype in PDF_TYPES or response.body[:5] == b"%PDF-":
+        if ctype in PDF_TYPES or body[:5] == b"%PDF-":
             kind = "pdf"
         elif ctype.startswith("image/") and response.meta.get("image"):
             kind = "image"
         elif isinstance(response, TextResponse) and ("html" in ctype or not ctype or (ctype == "text/plain"
-                                                     and b"<html" in response.body[:2000].lower())):
+                                                     and b"<html" in body[:2000].lower())):
             kind = "html"
         if start:
             state.reachable = kind == "html"
             if not state.reachable:
                 state.error = f"halaman awal bukan HTML ({ctype or 'tanpa Content-Type'})"
-        sha = hashlib.sha256(response.body).hexdigest()
+        sha = hashlib.sha256(body).hexdigest()
         same = prev is not None and prev.get("sha256") == sha
-        encoding = response.encoding if isinstance(response, TextResponse) else None
-        reason = None
-        if kind == "html" and not same and self.render_mode == "auto" and isinstance(response, TextResponse):
-            reason = render_reason(response.text)
-        if reason:
+        headers = _headers(response)
+        status_reason = _reason(response.status)
+        etag, modified = _header(response, b"ETag"), _header(response, b"Last-Modified")
+        want_links = kind == "html" and bool(state.reachable or not start)
+        want_doc = not same and kind in READ_KINDS
+        reading = Reading()
+        if want_links or want_doc:
+            # the unit stays in flight while a worker reads the page: it cannot end meanwhile
+            reading = await self._read(
+                response.url, kind, body, raw_type, sha, now,
+                self._archive_args(response.url, response.status, status_reason, headers, body, now),
+                links=want_links, document=want_doc,
+                render_check=kind == "html" and not same and self.render_mode == "auto")
+        state.inflight -= 1
+        if reading.render_reason:
             # read it as a browser shows it; the plain copy stands if the browser fails
             state.inflight += 1
             fallback = {"url": url, "final_url": response.url, "status": response.status, "content_type": ctype,
-                        "headers": _headers(response),
-                        "sha256": sha, "size": len(response.body), "body": response.body, "encoding": encoding,
-                        "etag": _header(response, b"ETag"), "last_modified": _header(response, b"Last-Modified")}
-            yield self._render_request(state, url, depth, start, reason, fallback)
+                        "raw_type": raw_type, "headers": headers, "sha256": sha, "size": len(body), "body": body,
+                        "etag": etag, "last_modified": modified}
+            yield self._render_request(state, url, depth, start, reading.render_reason, fallback)
             if start and state.reachable:
-                yield from self._seed_from_previous(state)
-            self._offer_outline(state, response.url, response.text, depth)
-            yield from self._pump(state)
+                for out in self._seed_from_previous(state):
+                    yield out
+            self._offer_links(state, response.url, reading, depth)
+            for out in self._pump(state):
+                yield out
             return
         yield self._item(
             state, unit=state.key, url=url, final_url=response.url, status=response.status, content_type=ctype,
-            kind=kind,
-            sha256=sha, size=len(response.body), depth=depth, fetched_at=now,
-            body=b"" if same or kind == "other" else response.body, encoding=encoding,
-            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+            kind=kind, sha256=sha, size=len(body), depth=depth, fetched_at=now,
+            body=body if kind == "other" else b"", etag=etag, last_modified=modified,
             reused="sha256" if same else None, reused_from=prev["id"] if same and prev else None,
-            headers=_headers(response), reason=_reason(response.status),
-            raw_body=response.body if same else b"", refers_to=prev.get("warc_record") if same and prev else None,
+            headers=headers, reason=status_reason, raw_body=body if same else b"",
+            refers_to=prev.get("warc_record") if same and prev else None, **_read_fields(reading, want_doc),
         )
         if start and state.reachable:
             # before the start page's own links, so that known pages follow the revisit policy
-            yield from self._seed_from_previous(state)
-        if kind == "html" and isinstance(response, TextResponse) and (state.reachable or not start):
-            self._offer_outline(state, response.url, response.text, depth)
-        yield from self._pump(state)
+            for out in self._seed_from_previous(state):
+                yield out
+        self._offer_links(state, response.url, reading, depth)
+        for out in self._pump(state):
+            yield out
 
     async def parse_rendered(self, response: Response) -> AsyncIterator[Any]:
         """A page as Chromium shows it after its scripts ran (document kind `js`)."""
@@ -449,7 +490,6 @@ class SiteSpider(scrapy.Spider):
         state = self.states.get(response.meta["unit"])
         if state is None:
             return
-        state.inflight -= 1
         start = response.meta.get("start", False)
         depth = int(response.meta.get("patuh_depth", 0))
         fallback = response.meta.get("fallback") or {}
@@ -461,16 +501,25 @@ class SiteSpider(scrapy.Spider):
             state.fetched += 1
         html = response.text if isinstance(response, TextResponse) else ""
         body = html.encode("utf-8")
+        now = datetime.now(UTC)
+        status = fallback.get("status", response.status)
+        headers = fallback.get("headers") or _headers(response)
+        raw = fallback.get("body", b"")
+        archive = self._archive_args(response.url, status, _reason(status), headers, raw or body, now,
+                                     body if raw else b"")
+        reading = await self._read(response.url, "js", body, "text/html; charset=utf-8",
+                                   fallback.get("sha256") or hashlib.sha256(body).hexdigest(), now, archive,
+                                   links=True, document=True, encoding="utf-8")
+        state.inflight -= 1
         yield self._item(
             state, unit=state.key, url=fallback.get("url", response.url), final_url=response.url,
-            status=fallback.get("status", response.status), content_type="text/html", kind="js",
+            status=status, content_type="text/html", kind="js",
             sha256=fallback.get("sha256") or hashlib.sha256(body).hexdigest(), size=fallback.get("size", len(body)),
-            depth=depth, fetched_at=datetime.now(UTC), body=body, encoding="utf-8",
-            etag=fallback.get("etag"), last_modified=fallback.get("last_modified"),
-            render_reason=response.meta.get("render_reason"), raw_body=fallback.get("body", b""),
-            headers=fallback.get("headers") or _headers(response), reason=_reason(fallback.get("status", 200)),
+            depth=depth, fetched_at=now, etag=fallback.get("etag"), last_modified=fallback.get("last_modified"),
+            render_reason=response.meta.get("render_reason"), headers=headers, reason=_reason(status),
+            **_read_fields(reading, True),
         )
-        self._offer_outline(state, response.url, html, depth)
+        self._offer_links(state, response.url, reading, depth)
         for out in self._pump(state):
             yield out
 
@@ -503,16 +552,21 @@ class SiteSpider(scrapy.Spider):
             for out in self.failed(failure):
                 yield out
             return
-        state.inflight -= 1
         self.logger.warning("render failed for %s (%s); the plain HTML is read", request.url,
                             describe_failure(failure))
+        now = datetime.now(UTC)
+        status = fallback["status"]
+        archive = self._archive_args(fallback["final_url"], status, _reason(status), fallback.get("headers") or [],
+                                     fallback["body"], now)
+        reading = await self._read(fallback["final_url"], "html", fallback["body"], fallback.get("raw_type", ""),
+                                   fallback["sha256"], now, archive, links=False, document=True)
+        state.inflight -= 1
         yield self._item(
-            state, unit=state.key, url=fallback["url"], final_url=fallback["final_url"], status=fallback["status"],
+            state, unit=state.key, url=fallback["url"], final_url=fallback["final_url"], status=status,
             content_type=fallback["content_type"], kind="html", sha256=fallback["sha256"], size=fallback["size"],
-            depth=int(request.meta.get("patuh_depth", 0)), fetched_at=datetime.now(UTC), body=fallback["body"],
-            encoding=fallback["encoding"], etag=fallback["etag"], last_modified=fallback["last_modified"],
-            render_reason=f"render gagal: {describe_failure(failure)}", headers=fallback.get("headers"),
-            reason=_reason(fallback["status"]),
+            depth=int(request.meta.get("patuh_depth", 0)), fetched_at=now, etag=fallback["etag"],
+            last_modified=fallback["last_modified"], render_reason=f"render gagal: {describe_failure(failure)}",
+            headers=fallback.get("headers"), reason=_reason(status), **_read_fields(reading, True),
         )
         for out in self._pump(state):
             yield out
@@ -534,6 +588,14 @@ class SiteSpider(scrapy.Spider):
                        content_type="", kind="other", sha256="", size=0, depth=int(request.meta.get("patuh_depth", 0)),
                        fetched_at=datetime.now(UTC), error=reason)
         yield from self._pump(state)
+
+
+def _read_fields(reading: Reading, read: bool) -> dict[str, Any]:
+    """The PageItem fields of a worker's reading (none when the document was not to be read)."""
+    if not read:
+        return {}
+    return {"read": True, "document": reading.document, "text": reading.text, "hits": reading.hits,
+            "warc_record": reading.warc_record, "error": reading.error}
 
 
 def _headers(response: Response) -> list[tuple[bytes, bytes]]:

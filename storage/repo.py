@@ -579,23 +579,28 @@ def reuse_pages(s: Session, visit_id: int, reuse: list[tuple[int, dict[str, Any]
     return add_pages(s, visit_id, rows)
 
 
-def visit_documents(s: Session, visit_id: int) -> list[tuple[int, str]]:
-    """(page id, document JSON) of every page of a visit that has a document, in fetch order."""
-    own = s.exec(
-        select(Page.id, Page.document)
-        .where(col(Page.visit_id) == visit_id, col(Page.document).is_not(None))
-        .order_by(col(Page.id))
-    ).all()
-    refs = s.exec(
-        select(Page.id, Page.reused_from)
-        .where(col(Page.visit_id) == visit_id, col(Page.document).is_(None), col(Page.reused_from).is_not(None))
-    ).all()
+def visit_documents(s: Session, visit_id: int, only: Iterable[int] | None = None) -> list[tuple[int, str]]:
+    """(page id, document JSON) of every page of a visit that has a document (or of the pages `only`
+    names), in fetch order. A reused page yields the document of the page it stands for."""
+    wanted = None if only is None else sorted(set(only))
+    if wanted is not None and not wanted:
+        return []
+    own_q = select(Page.id, Page.document).where(col(Page.visit_id) == visit_id, col(Page.document).is_not(None))
+    refs_q = select(Page.id, Page.reused_from).where(
+        col(Page.visit_id) == visit_id, col(Page.document).is_(None), col(Page.reused_from).is_not(None))
+    if wanted is not None:
+        own_q = own_q.where(col(Page.id).in_(wanted))
+        refs_q = refs_q.where(col(Page.id).in_(wanted))
+    own = s.exec(own_q.order_by(col(Page.id))).all()
+    refs = s.exec(refs_q).all()
     out = [(int(pid or 0), doc) for pid, doc in own if doc is not None]
     if refs:
-        roots = {int(r or 0): int(pid or 0) for pid, r in refs}
+        roots: dict[int, list[int]] = {}
+        for pid, r in refs:
+            roots.setdefault(int(r or 0), []).append(int(pid or 0))
         for root_id, doc in s.exec(select(Page.id, Page.document).where(col(Page.id).in_(list(roots)))).all():
             if doc is not None:
-                out.append((roots[int(root_id or 0)], doc))
+                out.extend((pid, doc) for pid in roots[int(root_id or 0)])
         out.sort()
     return out
 

@@ -93,3 +93,29 @@ def test_pdf_text_by_page() -> None:
 def test_malformed_pdf_gives_an_empty_document(body: bytes) -> None:
     doc = extract_pdf("http://u.example/x.pdf", body)
     assert doc.kind == "pdf" and not doc.blocks
+
+
+def test_worker_reading_gives_the_frontier_the_documents_links() -> None:
+    """One parse per page: the links of a read page come from its document (frames and a meta
+    refresh included), and a page that needs Chromium is only outlined, not read."""
+    from crawler.workers import read_job
+
+    html = (b'<html><head><title>Dinas</title><meta http-equiv="refresh" content="30; url=/baru">'
+            b'</head><body><nav><a href="/layanan">Layanan</a></nav><main><h1>Profil</h1>'
+            b'<p>Teks yang cukup panjang tentang dinas ini.</p><a href="http://u.example/sp">Standar Pelayanan</a>'
+            b'<a href="mailto:a@u.example">surel</a><img src="/alur.png" alt="Alur pelayanan">'
+            b'<iframe src="/peta"></iframe></main></body></html>')
+    r = read_job("http://u.example/profil", "html", html, "text/html", "0" * 64, "2026-01-01T00:00:00Z")
+    assert r.document and r.hits is not None and r.error is None
+    assert ("http://u.example/layanan", "Layanan", "nav") in r.links
+    assert ("http://u.example/sp", "Standar Pelayanan", "main") in r.links
+    assert {"http://u.example/peta", "http://u.example/baru"} <= {u for u, _, _ in r.links}
+    assert not any(u.startswith("mailto:") for u, _, _ in r.links)
+    assert r.images == [("http://u.example/alur.png", "Alur pelayanan", "main")] and r.title == "Profil"
+    spa = b'<html><body><div id="app"></div><script src="/a.js"></script><script src="/b.js"></script></body></html>'
+    r = read_job("http://u.example/", "html", spa, "text/html", "0" * 64, "2026-01-01T00:00:00Z", render_check=True)
+    assert r.render_reason and r.document is None and not r.hits
+    broken = read_job("http://u.example/x.pdf", "pdf", b"%PDF-1.4 broken", "application/pdf", "0" * 64,
+                      "2026-01-01T00:00:00Z", links=False)
+    # a broken body costs its own page only: an empty document, no evidence, nothing raised
+    assert broken.error is None and broken.document and '"blocks":[]' in broken.document and not broken.hits

@@ -40,3 +40,30 @@ def test_rule_on_frozen_page(path: Path) -> None:
         assert verdict.evidence and verdict.evidence[0].url == url and verdict.evidence[0].snippet
     else:
         assert not verdict.evidence and "dokumen" in verdict.summary
+
+
+def _fixture_docs() -> list:
+    docs = []
+    for n, path in enumerate(CASES):
+        doc = extract_html(f"http://unit.example/{n}/{path.name}", path.read_text(encoding="utf-8"))
+        doc.sha256, doc.captured_at = f"{n:064d}", "2026-01-01T00:00:00Z"
+        docs.append(doc)
+    return docs
+
+
+def test_page_level_hits_decide_as_the_whole_unit_judged_at_once() -> None:
+    """The sweep finds each page's hits when it reads the page (`inspect`) and decides the unit from
+    them (`decide`); that must equal judging all of the unit's documents at the end, evidence order
+    included, and the stored JSON of a document must give the same hits as the document itself."""
+    from collections import Counter
+
+    from checks.document import Document
+    from checks.judge import decide, inspect
+
+    docs = _fixture_docs()
+    whole = judge(docs)
+    hits = [h for d in docs for h in inspect(d)]
+    assert decide(hits, Counter(d.kind for d in docs)) == whole
+    assert sum(len(v.evidence) for v in whole) > 20  # the fixtures make a unit with much evidence
+    for doc in docs:
+        assert inspect(Document.from_json(doc.to_json())) == inspect(doc), doc.url
