@@ -24,6 +24,56 @@ _FOLD = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "“": '"
 _SPACES = re.compile(r"\s+")
 
 
+class MemoPattern:
+    """A compiled regex whose `search` and `match` results are remembered per text.
+
+    Rules test every line of a page against many patterns, and a site's menus, sidebars and footers
+    repeat on each of its pages: remembering the answer makes that boilerplate nearly free after the
+    first page (regex search is a pure function of the pattern and the text). The memory is bounded:
+    when it holds `size` texts it starts afresh. Every other method is the compiled pattern's own.
+    """
+
+    __slots__ = ("_match", "_search", "regex", "size")
+
+    def __init__(self, regex: re.Pattern[str], size: int = 20_000) -> None:
+        self.regex = regex
+        self._search: dict[str, re.Match[str] | None] = {}
+        self._match: dict[str, re.Match[str] | None] = {}
+        self.size = size
+
+    def search(self, text: str) -> re.Match[str] | None:
+        memo = self._search
+        try:
+            return memo[text]
+        except KeyError:
+            if len(memo) >= self.size:
+                memo.clear()
+            found = memo[text] = self.regex.search(text)
+            return found
+
+    def match(self, text: str) -> re.Match[str] | None:
+        memo = self._match
+        try:
+            return memo[text]
+        except KeyError:
+            if len(memo) >= self.size:
+                memo.clear()
+            found = memo[text] = self.regex.match(text)
+            return found
+
+    @property
+    def pattern(self) -> str:
+        return self.regex.pattern
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.regex, name)
+
+
+def memo_re(pattern: str, flags: int = 0) -> MemoPattern:
+    """`re.compile` for the patterns rules test lines with (see `MemoPattern`)."""
+    return MemoPattern(re.compile(pattern, flags))
+
+
 @lru_cache(maxsize=65536)  # headings, menus and footers repeat on every page of a site
 def norm(text: str) -> str:
     """Lower-case, accents and curly quotes folded, whitespace collapsed."""
@@ -94,41 +144,41 @@ class Field:
 # border. Misspellings seen in the wild (persaratan, prosedure, tarip, standart) are part of the
 # patterns, not special cases.
 _NUM = r"^(?:[\divxlc]{1,4}[.)]|[a-h][.)]|[-•*·])?\s*(?:service |layanan |pelayanan )?"
-LABELS: dict[str, re.Pattern[str]] = {
-    "requirements": re.compile(
+LABELS: dict[str, MemoPattern] = {
+    "requirements": memo_re(
         _NUM + r"(persyaratan|persaratan|persyaratn|prasyarat|syarat(?:-syarat)?|requirements?|"
         r"dokumen (?:yang )?(?:diperlukan|dibutuhkan|dibawa|persyaratan)|berkas (?:yang )?(?:diperlukan|dibawa)|"
         r"kelengkapan (?:berkas|dokumen)|required documents?)\b"
     ),
-    "procedure": re.compile(
+    "procedure": memo_re(
         _NUM + r"(sistem,? mekanisme|mekanisme|prosedur|prosedure|procedures?|"
         r"alur|tata cara|langkah(?:-langkah)?|tahapan(?: pelayanan| layanan)?|service flow|flow|"
         r"steps|how to apply)\b"
     ),
-    "service_time": re.compile(
+    "service_time": memo_re(
         _NUM + r"(jangka waktu|(?:lama )?(?:waktu|wkt\.?) (?:penyelesaian|pelayanan?|layanan|proses|tunggu)|lama waktu|"
         r"lama (?:proses|pelayanan|penyelesaian|layanan)|durasi(?: layanan| pelayanan)?|service time|processing time|"
         r"time (?:limit|frame)|completion time|waktu|jangka)\b"
     ),
-    "fees": re.compile(_NUM + r"(biaya|tarif|tarip|retribusi|fees?|costs?|charges?|harga layanan)\b"),
-    "service_product": re.compile(
+    "fees": memo_re(_NUM + r"(biaya|tarif|tarip|retribusi|fees?|costs?|charges?|harga layanan)\b"),
+    "service_product": memo_re(
         _NUM + r"(produk|product|products|output|keluaran|hasil(?! (?:ikm|skm|survei|survey|seleksi|akhir|"
         r"penilaian|kegiatan|rapat|evaluasi|pengukuran|indeks)))\b"
     ),
-    "complaint_handling": re.compile(
+    "complaint_handling": memo_re(
         _NUM + r"((?:penanganan|pengelolaan|mekanisme|alur|prosedur|tata cara|tindak lanjut) (?:pengaduan|"
         r"keluhan|aduan)|complaints? handling|how complaints)"
     ),
 }
 # Labels that name a component only as part of something else ("Jangka waktu pelaksanaan pekerjaan").
-LABEL_STOP = re.compile(
+LABEL_STOP = memo_re(
     r"(pekerjaan|kontrak|pendaftaran peserta|seleksi|lelang|tender|pengadaan|masa (?:sanggah|berlaku)|"
     r"pelaksanaan kegiatan|kegiatan|acara)"
 )
 MAX_LABEL_CHARS = 70
 MAX_VALUE_LINES = 25
 
-VAGUE = re.compile(
+VAGUE = memo_re(
     r"^(?:-+|–|—|\.+|tersedia|ada|ya|tidak ada|sesuai (?:ketentuan|aturan|peraturan)(?: yang berlaku)?|"
     r"secepatnya|belum diisi|belum ada(?: data| konten)?|akan (?:dilaksanakan|diisi|diumumkan|dilengkapi)|"
     r"data belum tersedia|konten belum tersedia|menyesuaikan|n/?a|tba|tbd|segera hadir|coming soon|"
@@ -136,7 +186,7 @@ VAGUE = re.compile(
 )
 
 
-PLACEHOLDER = re.compile(
+PLACEHOLDER = memo_re(
     r"(dalam (?:tahap )?(?:pengembangan|penyusunan|perbaikan|pembaruan|proses (?:pembaruan|penyusunan))|segera hadir|"
     r"coming soon|under construction|belum (?:tersedia|diisi|ada (?:data|konten|informasi))|sedang disiapkan|"
     r"akan (?:segera )?(?:diisi|diunggah|dilengkapi|ditampilkan|diperbarui|diumumkan)|maintenance|lorem ipsum)"
@@ -159,12 +209,12 @@ NEWS_PATH = re.compile(
     r"|/20\d\d/(?:0?[1-9]|1[0-2])/",
     re.I,
 )
-SERVICE_TITLE = re.compile(
+SERVICE_TITLE = memo_re(
     r"(standar(?:t)? pelayanan|service standards?|maklumat|service charter|persyaratan|jam (?:pelayanan|layanan|"
     r"buka)|survei kepuasan|hasil (?:skm|ikm)|indeks kepuasan|pengaduan|complaints?|layanan|pelayanan|"
     r"kontak|contact|disabilitas|prioritas|sop\b|alur)"
 )
-EXCLUDED_TOPIC = re.compile(
+EXCLUDED_TOPIC = memo_re(
     r"(penerimaan (?:calon|tenaga|pegawai|cpns|pppk|honorer|siswa baru|peserta didik)|rekrutmen|recruitment|"
     r"lowongan|vacanc|seleksi (?:calon|penerimaan|administrasi|terbuka|jabatan|kompetensi)|\bcpns\b|\bpppk\b|"
     r"pengadaan (?:barang|jasa|langsung|bahan|alat)|\btender\b|\blelang\b|penyedia barang|\blpse\b|procurement|"
@@ -175,14 +225,14 @@ MONTHS = (
     r"desember|jan|feb|mar|apr|jun|jul|agu|agt|aug|sep|okt|oct|nov|des|dec|january|february|march|may|june|"
     r"july|august|october|december)"
 )
-DATE = re.compile(r"\b\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b")
-DATE_ONLY = re.compile(r"^.{0,40}\b\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b.{0,40}$")
+DATE = memo_re(r"\b\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b")
+DATE_ONLY = memo_re(r"^.{0,40}\b\d{1,2}\s+" + MONTHS + r"\.?\s+(?:19|20)\d\d\b.{0,40}$")
 
 
 # A title that names service information itself ("Maklumat Pelayanan Puskesmas X", "Hasil SKM 2024"),
 # not news about it ("Kepala Dinas Tandatangani Maklumat"): such a post is published information
 # even when the CMS files it under a news or date path.
-STRONG_SERVICE_TITLE = re.compile(
+STRONG_SERVICE_TITLE = memo_re(
     r"^(?:standar(?:t)? (?:pelayanan|layanan)|service standards?|maklumat|service charter|sop\b|"
     r"standar operasional|(?:alur|prosedur|mekanisme|tata cara|persyaratan|syarat) (?:pelayanan|layanan|"
     r"pengaduan|permohonan|pendaftaran|pembuatan|penerbitan)|persyaratan\b|jam (?:pelayanan|layanan|buka|"
@@ -190,7 +240,7 @@ STRONG_SERVICE_TITLE = re.compile(
     r"ikm|kepuasan)|survei kepuasan|(?:layanan|pelayanan) (?:ramah|bagi|untuk|khusus|prioritas)|"
     r"(?:tarif|biaya) (?:pelayanan|layanan|retribusi)|kontak|hubungi kami|contact)"
 )
-NEWS_VERB = re.compile(
+NEWS_VERB = memo_re(
     r"\b(?:rapat|gelar|menggelar|tandatangani|menandatangani|penandatanganan|laksanakan|melaksanakan|sosialisasi|"
     r"kunjungan|serahkan|menyerahkan|ikuti|raih|meraih|terima|menerima|akan|rencana|evaluasi|launching|peluncuran|"
     r"resmikan|meresmikan)\b"
@@ -262,8 +312,8 @@ def _lines(doc: Document, regions: tuple[str, ...]) -> list[Line]:
     return out
 
 
-_INLINE_FULL = re.compile(rf"^(.{{2,{MAX_LABEL_CHARS}}}?)\s*[:：]\s*(.+)$")
-_INLINE = re.compile(rf"^(.{{2,{MAX_LABEL_CHARS}}}?)\s*[:：]\s*(.*)$")
+_INLINE_FULL = memo_re(rf"^(.{{2,{MAX_LABEL_CHARS}}}?)\s*[:：]\s*(.+)$")
+_INLINE = memo_re(rf"^(.{{2,{MAX_LABEL_CHARS}}}?)\s*[:：]\s*(.*)$")
 
 
 def _label_of(text: str) -> tuple[str, str, str] | None:
@@ -293,7 +343,7 @@ def _label_of(text: str) -> tuple[str, str, str] | None:
 
 
 @lru_cache(maxsize=1)
-def _ordered_labels() -> list[tuple[str, re.Pattern[str]]]:
+def _ordered_labels() -> list[tuple[str, MemoPattern]]:
     # complaint handling before procedure ("alur pengaduan"), procedure before time ("sistem, mekanisme")
     order = ["complaint_handling", "procedure", "requirements", "service_time", "fees", "service_product"]
     return [(k, LABELS[k]) for k in order]
@@ -308,7 +358,7 @@ def _split_cells(text: str) -> list[str]:
     return [text]
 
 
-TABLE_HEADER = re.compile(r"^(?:no\.? \| )?(?:komponen|uraian|jenis|unsur|component|description|item)\b")
+TABLE_HEADER = memo_re(r"^(?:no\.? \| )?(?:komponen|uraian|jenis|unsur|component|description|item)\b")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "h7", "dt", "summary", "th")
 
 

@@ -107,6 +107,7 @@ class UnitState:
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)
     frontier: list[tuple[float, int, str, int, str]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    offered: set[str] = field(default_factory=set)  # link URLs as written, already offered to the frontier
     query_variants: dict[str, int] = field(default_factory=dict)
     inflight: int = 0
     fetched: int = 0
@@ -259,7 +260,12 @@ class SiteSpider(scrapy.Spider):
             self.logger.debug("closing %s: %s", name, exc)
 
     def _offer(self, state: UnitState, url: str, anchor: str, region: str, depth: int) -> None:
-        if depth > state.max_depth or not url.startswith(("http://", "https://")):
+        if depth > state.max_depth or url in state.offered:
+            return
+        # past the depth check the answer does not change: menus offer the same links on every page,
+        # and they are parsed once per unit
+        state.offered.add(url)
+        if not url.startswith(("http://", "https://")):
             return
         if origin(url) != state.host or SKIP_EXT.search(urlparse(url).path):
             return

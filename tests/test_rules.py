@@ -67,3 +67,21 @@ def test_page_level_hits_decide_as_the_whole_unit_judged_at_once() -> None:
     assert sum(len(v.evidence) for v in whole) > 20  # the fixtures make a unit with much evidence
     for doc in docs:
         assert inspect(Document.from_json(doc.to_json())) == inspect(doc), doc.url
+
+
+def test_memo_pattern_answers_as_the_regex_and_stays_bounded() -> None:
+    """Rules' patterns remember answers per text (sitewide boilerplate repeats); the answers must be
+    the compiled regex's own, and the memory must not grow past its bound."""
+    import re
+
+    from checks.text import MemoPattern
+
+    plain = re.compile(r"(?<![\d.,])(\d+)[.,](\d{2})(?!\s*orang)")
+    memo = MemoPattern(plain, size=50)
+    texts = [f"nilai {n},{n % 100:02d} {'orang' if n % 3 == 0 else 'poin'}" for n in range(200)] * 2
+    for t in texts:
+        a, b = memo.search(t), plain.search(t)
+        assert (a and a.group(0)) == (b and b.group(0))
+        assert bool(memo.match(t)) == bool(plain.match(t))
+    assert len(memo._search) <= 50 and len(memo._match) <= 50
+    assert memo.sub("#", "1,25 dan 3,50") == plain.sub("#", "1,25 dan 3,50") and memo.pattern == plain.pattern

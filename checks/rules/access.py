@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from checks.document import Document
 from checks.rules.base import Hit, Rule, rule
-from checks.text import Context, lines, norm
+from checks.text import Context, lines, memo_re, norm
 
-FACILITY = re.compile(
+FACILITY = memo_re(
     r"(\bramp\b|jalur landai|bidang miring|kursi roda|wheelchair|guiding block|ubin pemandu|jalur pemandu|"
     r"bahasa isyarat|juru bahasa|sign language|toilet (?:khusus |ramah )?(?:disabilitas|difabel|aksesibel|"
     r"accessible)|toilet aksesibel|loket (?:khusus|prioritas)|antrean prioritas|antrian prioritas|"
@@ -18,16 +17,16 @@ FACILITY = re.compile(
     r"kursi (?:tunggu )?prioritas|parkir (?:khusus )?disabilitas|pegangan rambat|handrail|lift|"
     r"didahulukan|diprioritaskan|tanpa antre|tidak perlu antre)"
 )
-BENEFICIARY = re.compile(
+BENEFICIARY = memo_re(
     r"(disabilitas|difabel|penyandang|berkebutuhan khusus|kebutuhan khusus|lansia|lanjut usia|ibu hamil|"
     r"disabilit|disabled|elderly|pregnant|special needs|sakit keras|tuna ?(?:netra|rungu|daksa|wicara))"
 )
-SPECIFIC = re.compile(
+SPECIFIC = memo_re(
     r"(\bramp\b|jalur landai|kursi roda|wheelchair|guiding block|ubin pemandu|bahasa isyarat|sign language|"
     r"toilet (?:khusus |ramah )?(?:disabilitas|difabel|aksesibel|accessible)|toilet aksesibel|braille|"
     r"parkir (?:khusus )?disabilitas)"
 )
-AID_EVENT = re.compile(r"(menyalurkan|penyaluran|menyerahkan|penyerahan|bantuan|peringatan|hari disabilitas|donasi)")
+AID_EVENT = memo_re(r"(menyalurkan|penyaluran|menyerahkan|penyerahan|bantuan|peringatan|hari disabilitas|donasi)")
 
 
 @rule

@@ -7,16 +7,16 @@ from collections.abc import Iterator
 
 from checks.document import Document
 from checks.rules.base import Hit, Rule, rule
-from checks.text import Context, lines, norm
+from checks.text import Context, lines, memo_re, norm
 
-PLEDGE = re.compile(
+PLEDGE = memo_re(
     r"((?:dengan ini )?kami(?: [a-z]+){0,6} (?:menyatakan|berjanji|bertekad|berkomitmen)[ ,]*(?:sang+up|siap|bersedia|"
     r"akan)|sang+up (?:menyelenggara|memberikan|melaksanakan) ?kan pelayanan|we (?:hereby )?(?:declare|pledge|"
     r"commit|promise)|(?:siap|sang+up|bersedia) menerima sanksi|apabila (?:tidak|kami tidak) (?:menepati|"
     r"melaksanakan)|sesuai (?:dengan )?standar pelayanan yang telah ditetapkan)"
 )
-CHARTER_WORD = re.compile(r"(maklumat|service charter|janji (?:layanan|pelayanan)|charter)")
-SIGNING_NEWS = re.compile(r"(menandatangani|penandatanganan|tandatangani|dipasang|signed|signing)")
+CHARTER_WORD = memo_re(r"(maklumat|service charter|janji (?:layanan|pelayanan)|charter)")
+SIGNING_NEWS = memo_re(r"(menandatangani|penandatanganan|tandatangani|dipasang|signed|signing)")
 
 
 @rule

@@ -12,16 +12,16 @@ from urllib.parse import urlparse
 
 from checks.document import Document
 from checks.rules.base import Hit, Rule, rule
-from checks.text import Context, fields, is_vague, line_excluded, lines, norm
+from checks.text import Context, fields, is_vague, line_excluded, lines, memo_re, norm
 
-COMPLAINT = re.compile(r"(pengaduan|aduan|mengadu|keluhan|kotak saran|saran dan masukan|complaints?|\blapor\b|sp4n)")
-PHONE = re.compile(r"(?<!\d)(?:\+?62[\s.-]?|\(?0)\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{2,5}(?!\d)|\b1708\b")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-CHANNEL_WORD = re.compile(
+COMPLAINT = memo_re(r"(pengaduan|aduan|mengadu|keluhan|kotak saran|saran dan masukan|complaints?|\blapor\b|sp4n)")
+PHONE = memo_re(r"(?<!\d)(?:\+?62[\s.-]?|\(?0)\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{2,5}(?!\d)|\b1708\b")
+EMAIL = memo_re(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+CHANNEL_WORD = memo_re(
     r"(whatsapp|\bwa\b|\bsms\b|telepon|telp|tlp|hotline|e-?mail|surel|kotak saran|kotak pengaduan|lapor\.go\.id|"
     r"sp4n|formulir|form|aplikasi|hubungi|call center|datang langsung|meja pengaduan|loket pengaduan)"
 )
-HANDLING = re.compile(
+HANDLING = memo_re(
     r"(diterima (?:oleh|dan)|dicatat|diverifikasi|verifikasi|ditindaklanjuti|tindak lanjut|diteruskan|dijawab|"
     r"jawaban|ditanggapi|tanggapan|direspons?|diproses|ditelaah|dibahas|diselesaikan|penyelesaian pengaduan|"
     r"penanggung ?jawab|petugas pengelola|pengelola pengaduan|tim (?:pengaduan|mutu|pengelola)|klarifikasi|"
@@ -30,7 +30,7 @@ HANDLING = re.compile(
 )
 LAPOR_HOSTS = ("lapor.go.id",)
 WA_HOSTS = ("wa.me", "api.whatsapp.com", "chat.whatsapp.com", "wa.link")
-SHARE = re.compile(r"(share|sharer|bagikan|intent/tweet|send\?text=)", re.I)
+SHARE = memo_re(r"(share|sharer|bagikan|intent/tweet|send\?text=)", re.I)
 
 
 @rule

@@ -12,32 +12,32 @@ from collections.abc import Iterator
 from checks.document import Document
 from checks.rules.base import Hit, Rule, rule
 from checks.rules.complaints import EMAIL, PHONE
-from checks.text import DATE, EXCLUDED_TOPIC, Context, Line, lines, norm
+from checks.text import DATE, EXCLUDED_TOPIC, Context, Line, lines, memo_re, norm
 
-DAY = re.compile(r"\b(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|"
+DAY = memo_re(r"\b(senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|"
                  r"saturday|sunday|mon|tue|wed|thu|fri|sat|sen|sel|rab|kam|jum|sab|min|hari kerja)\b")
-CLOCK = re.compile(r"\b([01]?\d|2[0-4])[.:][0-5]\d\b")
-CLOCK_RANGE = re.compile(
+CLOCK = memo_re(r"\b([01]?\d|2[0-4])[.:][0-5]\d\b")
+CLOCK_RANGE = memo_re(
     r"\b([01]?\d|2[0-4])[.:][0-5]\d\s*(?:wib|wita|wit)?\s*(?:-|s/?d|s\.d\.?|sampai(?: dengan)?|hingga|to|until)\s*"
     r"([01]?\d|2[0-4])[.:][0-5]\d\b"
 )
-ALWAYS_OPEN = re.compile(r"(24 jam|24 hours|24/7)")
-ALWAYS_CONTEXT = re.compile(r"(ugd|igd|gawat darurat|buka|layanan|pelayanan|open|psc|rawat inap|persalinan|ambulans)")
-EVENT = re.compile(r"(posyandu|posbindu|kelas ibu|vaksinasi massal|sesi \d|ujian|anbk|\bacara\b|kegiatan|upacara|rapat|"
+ALWAYS_OPEN = memo_re(r"(24 jam|24 hours|24/7)")
+ALWAYS_CONTEXT = memo_re(r"(ugd|igd|gawat darurat|buka|layanan|pelayanan|open|psc|rawat inap|persalinan|ambulans)")
+EVENT = memo_re(r"(posyandu|posbindu|kelas ibu|vaksinasi massal|sesi \d|ujian|anbk|\bacara\b|kegiatan|upacara|rapat|"
                    r"lomba|seminar|pelatihan|sosialisasi|jadwal dokter jaga)")
-ADDRESS = re.compile(
+ADDRESS = memo_re(
     r"(\b(?:jl|jln|jalan)\b\.?\s*\w|\balamat\b|\baddress\b|\bkompleks\b|\bkomplek\b|\bgedung\b\s+\w|\bkm\.?\s*\d)"
 )
-ADDRESS_HINT = re.compile(r"\b(?:jl|jln|jalan|alamat|address|kompleks|komplek|gedung|km)\b", re.I)
-OTHER_ORGS_HEADING = re.compile(
+ADDRESS_HINT = memo_re(r"\b(?:jl|jln|jalan|alamat|address|kompleks|komplek|gedung|km)\b", re.I)
+OTHER_ORGS_HEADING = memo_re(
     r"(rujukan|instansi (?:lain|terkait)|mitra|tautan|link terkait|jejaring|fasilitas (?:kesehatan )?(?:lain|rujukan)|"
     r"daftar (?:puskesmas|rumah sakit|sekolah|faskes|apotek|klinik|kantor|desa))"
 )
-OTHER_ORG = re.compile(
+OTHER_ORG = memo_re(
     r"(\brsud\b|rumah sakit|\brs\b|\bbpjs\b|polres|polsek|kantor pos|\bbank\b|kejaksaan|pengadilan|klinik|apotek|"
     r"sekretariat (?:forum|panitia)|panitia)"
 )
-PLACE = re.compile(r"(kecamatan|kelurahan|desa|kabupaten|kab\.|kota|provinsi|\b\d{5}\b|\brt\.?\s*\d|\bno\.?\s*\d)")
+PLACE = memo_re(r"(kecamatan|kelurahan|desa|kabupaten|kab\.|kota|provinsi|\b\d{5}\b|\brt\.?\s*\d|\bno\.?\s*\d)")
 
 
 @rule

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 from checks.document import Document
 from checks.rules.base import Hit, Rule, rule
-from checks.text import Context, Field, fields, is_vague, line_excluded, lines, norm
+from checks.text import Context, Field, fields, is_vague, line_excluded, lines, memo_re, norm
 
-DURATION = re.compile(
+DURATION = memo_re(
     r"(\b\d+(?:[.,]\d+)?\s*(?:\([a-z ]+\)\s*)?(?:menit|jam|hari|minggu|pekan|bulan|mnt|min|hr|hk|mgg|bln|minutes?|"
     r"hours?|days?|"
     r"weeks?|working days?)\b"
@@ -23,27 +23,27 @@ DURATION = re.compile(
     r"|selesai (?:di ?tempat|pada hari (?:yang sama|itu)|saat itu|langsung)|hari yang sama|same day|on the spot"
     r"|langsung jadi|saat itu juga)"
 )
-RUPIAH = re.compile(r"\b(?:rp|idr)\.?\s*\d|\b\d{1,3}(?:\.\d{3})+(?:,-)?\s*(?:rupiah|,-)|\brupiah\b")
-ZERO_FEE = re.compile(
+RUPIAH = memo_re(r"\b(?:rp|idr)\.?\s*\d|\b\d{1,3}(?:\.\d{3})+(?:,-)?\s*(?:rupiah|,-)|\brupiah\b")
+ZERO_FEE = memo_re(
     r"(gratis|tidak dipungut (?:biaya|bayaran|retribusi)|tanpa (?:biaya|dipungut)|bebas biaya|tidak (?:ada )?biaya|"
     r"tidak berbayar|free of charge|\bfree\b|no (?:fee|charge|cost)|\brp\.?\s*0\b|\bnihil\b|tidak dikenakan biaya|"
     r"ditanggung (?:bpjs|pemerintah|jkn))"
 )
-FEE_REFERENCE = re.compile(
+FEE_REFERENCE = memo_re(
     r"(perda|peraturan daerah|peraturan bupati|perbup|peraturan wali ?kota|perwal|retribusi|regional regulation|"
     r"tarif (?:sesuai|berdasarkan|mengacu))"
 )
-BUDGET = re.compile(
+BUDGET = memo_re(
     r"(anggaran|apbd|apbn|realisasi|\bdak\b|\bdau\b|pagu|\bhps\b|miliar|milyar|triliun|dana (?:desa|bos|bok|"
     r"alokasi)|nilai (?:kontrak|pekerjaan|pengadaan)|belanja|harga (?:masker|obat|bbm|beras|pasar|bahan)|"
     r"naik menjadi|dijual|budget)"
 )
-STEP_WORDS = re.compile(
+STEP_WORDS = memo_re(
     r"(menyerahkan|mengajukan|mengisi|mendaftar|datang|mengambil|menerima|memeriksa|diperiksa|verifikasi|"
     r"diverifikasi|diproses|ditandatangani|diserahkan|pendaftaran|pemeriksaan|penyerahan|pemohon|petugas|"
     r"loket|antre|antrean|submit|apply|receive|verify|collect|register)"
 )
-COMPLAINT_WORD = re.compile(r"(pengaduan|aduan|keluhan|complaint|saran dan masukan|dijawab|jawaban|tanggapan)")
+COMPLAINT_WORD = memo_re(r"(pengaduan|aduan|keluhan|complaint|saran dan masukan|dijawab|jawaban|tanggapan)")
 
 
 def _usable(f: Field, ctx: Context) -> bool:

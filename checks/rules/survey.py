@@ -11,27 +11,27 @@ from urllib.parse import urlparse
 
 from checks.document import Document
 from checks.rules.base import Hit, Rule, rule
-from checks.text import DATE, Context, lines, norm
+from checks.text import DATE, Context, lines, memo_re, norm
 
-SURVEY = re.compile(
+SURVEY = memo_re(
     r"(survei kepuasan|survey kepuasan|kepuasan masyarakat|kepuasaan masyarakat|\bskm\b|\bikm\b|indeks kepuasan|"
     r"satisfaction survey|satisfaction index|public satisfaction|e-?skm|kuesioner|kuisioner)"
 )
 # an index value: a decimal score (82,35 / 3,41) anywhere in a survey line, or a whole number right
 # after the word that names it ("IKM: 85", "nilai indeks 88")
-INDEX_VALUE = re.compile(
+INDEX_VALUE = memo_re(
     r"(?<![\d.,])(?:[1-9]\d|100|[1-4])[.,]\d{1,3}(?![\d.,])(?!\s*(?:orang|responden|juta|miliar))"
     r"|(?:ikm|skm|nilai|indeks|index|skor|score)\D{0,25}(?<![\d.,])(?:[1-9]\d|100)(?![\d.,])(?!\s*(?:orang|responden|%))"
 )
-RESULT_WORD = re.compile(
+RESULT_WORD = memo_re(
     r"(hasil|nilai|indeks|index|skor|score|mutu pelayanan|kinerja unit|kategori|predikat|laporan|report|results?|"
     r"rekapitulasi|semester|triwulan|periode|tahun \d{4}|\b20\d\d\b)"
 )
-PLAN = re.compile(
+PLAN = memo_re(
     r"(akan (?:melaksanakan|dilaksanakan|mengadakan|digelar)|berencana|rencana|persiapan|sedang disusun|\btarget\b|"
     r"sasaran|renja|renstra|proyeksi|indikator kinerja)"
 )
-TAKE = re.compile(
+TAKE = memo_re(
     r"(isi (?:survei|survey|kuesioner|kuisioner)|ikuti survei|mengisi survei|isi skm|isi ikm|take the survey|"
     r"fill (?:in|out) the survey|beri(?:kan)? penilaian|nilai pelayanan kami|survei online|e-?skm|"
     r"kirim (?:survei|penilaian|jawaban))"
