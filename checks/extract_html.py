@@ -8,6 +8,7 @@ kept on purpose: accordions, tabs and dialogs count as published (indicators.yam
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urldefrag, urljoin
 
 import lxml.html
@@ -41,10 +42,31 @@ _WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _NL = re.compile(r"\s*\n\s*")
 
 
+_UNCLEAN = re.compile(r"[\t\r\f\v\u00a0\u200b\n]|  ")
+
+
 def clean(text: str) -> str:
     """Collapse runs of spaces, keep single line breaks."""
+    if not _UNCLEAN.search(text):  # most texts of a page: nothing to collapse (one scan, not two)
+        return text.strip()
     text = _WS.sub(" ", text)
     return _NL.sub("\n", text).strip()
+
+
+_ABSOLUTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#\s]")
+
+
+@lru_cache(maxsize=20_000)
+def _join_absolute(href: str, base_scheme: str) -> str:
+    # urljoin's result for a URL with its own scheme and host depends on the base's scheme only
+    return urljoin(f"{base_scheme}://x/", href)
+
+
+def join(base: str, href: str) -> str:
+    """`urljoin`, remembered for absolute links: menus link the same URLs from every page."""
+    if _ABSOLUTE.match(href):
+        return _join_absolute(href, base.split(":", 1)[0].lower())
+    return urljoin(base, href)
 
 
 def _region_of(el: etree._Element, inherited: str) -> str:
@@ -61,10 +83,16 @@ def _region_of(el: etree._Element, inherited: str) -> str:
         return _REGION_BY_ROLE[role]
     marker = f"{el.get('id') or ''} {el.get('class') or ''}"
     if marker.strip():
-        for pattern, region in _REGION_BY_CLASS:
-            if pattern.search(marker):
-                return region
+        return _region_by_marker(marker) or inherited
     return inherited
+
+
+@lru_cache(maxsize=20_000)  # a theme's class names repeat on every element of every page
+def _region_by_marker(marker: str) -> str | None:
+    for pattern, region in _REGION_BY_CLASS:
+        if pattern.search(marker):
+            return region
+    return None
 
 
 class _Walker:
@@ -202,7 +230,7 @@ class _Walker:
                     break
         text = text or clean(el.get("title") or el.get("aria-label") or "")
         try:
-            absolute = urldefrag(urljoin(self.url, href))[0]
+            absolute = urldefrag(join(self.url, href))[0]
         except ValueError:
             return
         self.links.append(Link(url=absolute, text=text[:300], region=region))
@@ -212,7 +240,7 @@ class _Walker:
         if not src or src.startswith("data:") or len(self.images) >= MAX_LINKS:
             return
         try:
-            absolute = urljoin(self.url, src)
+            absolute = join(self.url, src)
         except ValueError:
             return
         alt = clean(el.get("alt") or el.get("title") or "")

@@ -119,3 +119,30 @@ def test_worker_reading_gives_the_frontier_the_documents_links() -> None:
                       "2026-01-01T00:00:00Z", links=False)
     # a broken body costs its own page only: an empty document, no evidence, nothing raised
     assert broken.error is None and broken.document and '"blocks":[]' in broken.document and not broken.hits
+
+
+@pytest.mark.parametrize("base,href", [
+    ("http://a.example/x/y", "https://b.example/p?q#f"), ("http://a.example/x/y", "http://b.example/./a/../b"),
+    ("https://a.example/x", "http://b.example/c"), ("http://a.example/x", "HTTP://B.example/C"),
+    ("http://a.example/x", "http://b.example"), ("http://a.example/x", "http://b.example/c?"),
+    ("http://a.example/x/", "../z"), ("http://a.example/x", "//c.example/d"), ("http://a.example/x", "mailto:x@y"),
+    ("http://a.example/x/", "a?u=http://z.example"), ("http://a.example/x", "http:///p"),
+    ("HTTP://a.example/x", "http://b.example/c"), ("http://a.example/x", "https://[::1]:8080/a"),
+])
+def test_remembered_join_is_urljoin(base: str, href: str) -> None:
+    from urllib.parse import urljoin
+
+    from checks.extract_html import join
+
+    assert join(base, href) == urljoin(base, href)
+
+
+@pytest.mark.parametrize("text", ["a b", " a  b ", "a\tb", "a\n\n b", "a\u00a0b", "a\u200bb", "x\u2028y", " lead",
+                                  "a\r\nb", "a \n b", "a\u3000b", "a\x0bb", "", "  "])
+def test_clean_fast_path_changes_nothing(text: str) -> None:
+    import re
+
+    from checks.extract_html import clean
+
+    collapsed = re.sub(r"\s*\n\s*", "\n", re.sub(r"[ \t\r\f\v\u00a0\u200b]+", " ", text)).strip()
+    assert clean(text) == collapsed
