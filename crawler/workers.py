@@ -208,11 +208,93 @@ def _die_with_parent() -> None:
 
 def shutdown() -> None:
     global _pool
+    _batchers.clear()
     if _pool is not None:
         _pool.shutdown(wait=True, cancel_futures=True)
         _pool = None
 
 
 async def run(executor: Executor, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Await a job on the executor from the reactor's asyncio loop."""
-    return await asyncio.wrap_future(executor.submit(fn, *args, **kwargs))
+    """Await a job on the executor from the reactor's asyncio loop.
+
+    Jobs for a process pool that are submitted in the same turn of the loop travel together (a few
+    at a time): one hand-off to a worker costs the reactor about as much as reading a small page.
+    """
+    if isinstance(executor, _Inline):
+        return await asyncio.wrap_future(executor.submit(fn, *args, **kwargs))
+    batcher = _batchers.get(id(executor))
+    if batcher is None or batcher.executor is not executor:
+        batcher = _batchers[id(executor)] = _Batcher(executor)
+    return await batcher.run(fn, args, kwargs)
+
+
+MAX_BATCH = 4  # jobs per hand-off; small, so that every worker gets its share
+
+
+def run_batch(jobs: list[tuple[Any, tuple[Any, ...], dict[str, Any]]]) -> list[tuple[bool, Any]]:
+    """Run jobs one after the other in a worker: (True, result) or (False, "Error: message") each."""
+    out: list[tuple[bool, Any]] = []
+    for fn, args, kwargs in jobs:
+        try:
+            out.append((True, fn(*args, **kwargs)))
+        except Exception as exc:  # one job failing is that job's failure, not its batch's
+            out.append((False, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+class JobFailed(RuntimeError):
+    """A job raised in a worker (its message says what it raised)."""
+
+
+class _Batcher:
+    """Collects the jobs of one loop turn and submits them to the pool as batches."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self.pending: list[tuple[Any, tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
+        self.scheduled = False
+
+    async def run(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        self.pending.append((fn, args, kwargs, fut))
+        if len(self.pending) >= MAX_BATCH:
+            self.flush()
+        elif not self.scheduled:
+            self.scheduled = True
+            loop.call_soon(self.flush)
+        return await fut
+
+    def flush(self) -> None:
+        self.scheduled = False
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            done = asyncio.wrap_future(self.executor.submit(run_batch, [(fn, a, k) for fn, a, k, _ in batch]))
+        except Exception as exc:  # a pool shut down or broken: every job of the batch fails with it
+            for *_, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        done.add_done_callback(lambda f: self._deliver(f, batch))
+
+    @staticmethod
+    def _deliver(f: asyncio.Future[Any], batch: list[tuple[Any, Any, Any, asyncio.Future[Any]]]) -> None:
+        futures = [fut for *_, fut in batch]
+        if f.cancelled():
+            for fut in futures:
+                fut.cancel()
+            return
+        exc = f.exception()
+        results = f.result() if exc is None else [(False, exc)] * len(futures)
+        for fut, (ok, value) in zip(futures, results, strict=True):
+            if fut.done():
+                continue
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value if isinstance(value, BaseException) else JobFailed(value))
+
+
+_batchers: dict[int, _Batcher] = {}
