@@ -8,7 +8,8 @@ be judged again without crawling.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
@@ -69,11 +70,17 @@ class Document:
 
     def to_json(self) -> str:
         # orjson reads the dataclasses natively: a tenth of json.dumps(asdict(...))'s cost
-        return orjson.dumps(self).decode()
+        try:
+            return orjson.dumps(self).decode()
+        except TypeError:  # a lone surrogate (a broken PDF font map): json keeps it, storage replaces it
+            return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Document:
-        data = orjson.loads(raw)
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:  # text with a lone surrogate (see to_json)
+            data = json.loads(raw)
         data["blocks"] = [Block(**{**b, "headings": tuple(b["headings"])}) for b in data.get("blocks", [])]
         data["tables"] = [Table(**{**t, "headings": tuple(t["headings"])}) for t in data.get("tables", [])]
         data["links"] = [Link(**x) for x in data.get("links", [])]

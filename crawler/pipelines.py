@@ -49,9 +49,11 @@ def verdict_rows(verdicts: list[dict[str, Any]], page_ids: dict[str, int]) -> li
     } for v in verdicts]
 
 
-def save_verdicts(s: Any, visit_id: int, verdicts: list[dict[str, Any]], done: UnitDone) -> None:
-    """Store a unit's verdicts, score and zone on its visit (one transaction)."""
-    index = repo.visit_page_index(s, visit_id)
+def save_verdicts(s: Any, visit_id: int, verdicts: list[dict[str, Any]], done: UnitDone,
+                  index: list[tuple[int, str, str, str, bool]] | None = None) -> None:
+    """Store a unit's verdicts, score and zone on its visit (one transaction); `index` is the visit's
+    `repo.visit_page_index` when the caller has it already."""
+    index = repo.visit_page_index(s, visit_id) if index is None else index
     page_ids: dict[str, int] = {}
     for pid, url, final_url, _, _ in index:
         page_ids.setdefault(url, pid)
@@ -211,16 +213,19 @@ class StoragePipeline:
         verdicts = self._unchanged_verdicts(item, visit_id) if not changed and item.reachable else None
         if verdicts is None and not item.reachable:
             verdicts = [asdict(v) for v in unknown_verdicts(item.error or "tidak diketahui")]
+        index = None
         if verdicts is None:
-            verdicts = await self._decide(visit_id, hits)
+            verdicts, index = await self._decide(visit_id, hits)
         with session(self.engine) as s:
-            save_verdicts(s, visit_id, verdicts, item)
+            save_verdicts(s, visit_id, verdicts, item, index)
         if self.screenshots:
             self._request_screenshots(visit_id, verdicts)
 
-    async def _decide(self, visit_id: int, hits: dict[str, list[Hit]]) -> list[dict[str, Any]]:
+    async def _decide(self, visit_id: int, hits: dict[str, list[Hit]]
+                      ) -> tuple[list[dict[str, Any]], list[tuple[int, str, str, str, bool]]]:
         """A unit's verdicts from its pages' evidence, in page order: the hits found as each page was
-        read, and for pages whose stored document stands (reused), hits read again from storage."""
+        read, and for pages whose stored document stands (reused), hits read again from storage.
+        Also the visit's page index it read."""
         with session(self.engine) as s:
             index = repo.visit_page_index(s, visit_id)
             missing = {pid for pid, url, _, _, has_doc in index if has_doc and url not in hits}
@@ -240,7 +245,7 @@ class StoragePipeline:
                 continue
             ordered.extend(page_hits)
             kinds[kind] += 1
-        return [asdict(v) for v in decide(ordered, kinds)]
+        return [asdict(v) for v in decide(ordered, kinds)], index
 
     def _unchanged_verdicts(self, item: UnitDone, visit_id: int) -> list[dict[str, Any]] | None:
         """Nothing of the unit changed since its last visit, and the rules neither: its verdicts stand."""

@@ -27,7 +27,7 @@ from checks.extract_pdf import extract_pdf
 from checks.judge import Verdict, inspect, judge, unknown_verdicts
 from checks.rules.base import Hit
 from spiders.links import outline
-from spiders.render import render_reason
+from spiders.render import needs_look, precheck, render_reason
 
 _pool: Executor | None = None
 _pool_size = -1
@@ -102,26 +102,26 @@ def read_job(url: str, kind: str, body: bytes, content_type: str, sha256: str, c
              render_check: bool = False, encoding: str | None = None) -> Reading:
     """Read one response: one parse gives the frontier its links and storage its document.
 
-    `render_check`: an HTML page that needs Chromium (spiders.render) is only outlined; its rendered
-    DOM is read later. `archive`: the arguments of `archive_job`, written before the document is read.
+    `render_check`: an HTML page that needs Chromium (spiders.render) gives only its links; its
+    rendered DOM is read later (and archived then). `archive`: the arguments of `archive_job`.
     """
     out = Reading()
     html = ""
+    pending = False  # whether the render decision waits for the document's text
     if kind in ("html", "js") and (links or document or render_check):
         html = decode_html(body, content_type, "utf-8" if kind == "js" else encoding)
         if render_check:
-            out.render_reason = render_reason(html)
+            check = precheck(html)
+            if check == "look" or (check == "text" and not document):
+                out.render_reason = render_reason(html)
+            pending = check == "text" and document
         if links and (out.render_reason or not document):
             # no document is read (yet): a fast lexbor outline gives the links
             page = outline(url, html)
             out.links, out.images, out.title = page.links, page.images, page.title
         if out.render_reason:
             return out
-    if archive is not None:
-        try:
-            out.warc_record = archive_job(*archive)
-        except Exception as exc:  # the archive failing must not cost the document
-            logging.getLogger(__name__).warning("archive: %s not written: %s", url, exc)
+    doc: Document | None = None
     try:
         if kind == "pdf":
             doc = extract_pdf(url, body)
@@ -129,15 +129,39 @@ def read_job(url: str, kind: str, body: bytes, content_type: str, sha256: str, c
             doc = extract_image(url, body, sha256)
         else:
             doc = extract_html(url, html, kind=kind)
+    except Exception as exc:  # a hostile or broken body costs its own page only
+        logging.getLogger(__name__).warning("extraction failed for %s: %s", url, exc)
+        out.error = f"dokumen tidak dapat dibaca: {type(exc).__name__}"
+    visible = sum(len(b.text) for b in doc.blocks if b.region in ("main", "aside")) if doc else 0
+    if pending and needs_look(visible):
+        out.render_reason = render_reason(html)
+        if out.render_reason:  # read later as Chromium shows it; the frontier needs the links now
+            out.error = None
+            if links:
+                if doc is not None:
+                    out.links, out.images, out.title = frontier_links(doc)
+                else:
+                    page = outline(url, html)
+                    out.links, out.images, out.title = page.links, page.images, page.title
+            return out
+    if archive is not None:
+        try:
+            out.warc_record = archive_job(*archive)
+        except Exception as exc:  # the archive failing must not cost the document
+            logging.getLogger(__name__).warning("archive: %s not written: %s", url, exc)
+    if doc is None:
+        return out
+    try:
         doc.sha256 = sha256
         doc.captured_at = captured_at
         out.hits = inspect(doc)
         if links and kind in ("html", "js"):  # the document's own links: no second parse of the page
             out.links, out.images, out.title = frontier_links(doc)
         out.document, out.text = doc.to_json(), doc.text[:1_000_000]
-    except Exception as exc:  # a hostile or broken body costs its own page only
-        logging.getLogger(__name__).warning("extraction failed for %s: %s", url, exc)
+    except Exception as exc:
+        logging.getLogger(__name__).warning("reading failed for %s: %s", url, exc)
         out.error = f"dokumen tidak dapat dibaca: {type(exc).__name__}"
+        out.hits, out.document, out.text = [], None, ""
     return out
 
 

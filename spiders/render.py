@@ -20,6 +20,29 @@ NOSCRIPT_PLEA = re.compile(r"(aktifkan|nyalakan|enable|requires?)\s+javascript",
 FETCHES = re.compile(r"\b(fetch\s*\(|XMLHttpRequest|\$\.(?:get|getJSON|ajax)\s*\(|axios\.)")
 
 
+_ROOT_MARKERS = ("<noscript", "ng-app", "data-reactroot", "data-v-app", "__next", "__nuxt", "svelte",
+                 'id="app"', "id='app'", "id=app", 'id="root"', "id='root'", "id=root")
+
+
+def precheck(html: str) -> str:
+    """What `render_reason` needs to decide, told from the raw text alone: "no" (no script: read it as
+    it is), "look" (an app root, a <noscript> plea or a placeholder word: parse it now) or "text"
+    (only a page with little text can need rendering: see `needs_look`)."""
+    lowered = html[:2_000_000].lower()
+    if "<script" not in lowered:
+        return "no"
+    if any(m in lowered for m in _ROOT_MARKERS) or any(w in lowered for w in PLACEHOLDER_WORDS):
+        return "look"
+    return "text"
+
+
+def needs_look(visible: int) -> bool:
+    """After a "text" precheck: whether a page with `visible` characters of text outside its menus,
+    headers and footers (as a reader found them) must be parsed by `render_reason`. With twice
+    MIN_TEXT no count of render_reason's own can fall below MIN_TEXT."""
+    return visible < 2 * MIN_TEXT
+
+
 def render_reason(html: str) -> str | None:
     """A short reason to render this page, or None when its HTML can be read as it is."""
     head = html[:2_000_000]

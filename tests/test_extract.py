@@ -146,3 +146,31 @@ def test_clean_fast_path_changes_nothing(text: str) -> None:
 
     collapsed = re.sub(r"\s*\n\s*", "\n", re.sub(r"[ \t\r\f\v\u00a0\u200b]+", " ", text)).strip()
     assert clean(text) == collapsed
+
+
+def test_document_json_survives_a_lone_surrogate() -> None:
+    from checks.document import Block, Document
+
+    doc = Document(url="http://u.example/a.pdf", kind="pdf", blocks=[Block(text="Biaya \ud800 gratis", tag="pdf")])
+    again = Document.from_json(doc.to_json())
+    assert again.blocks[0].text == "Biaya \ud800 gratis" and again.kind == "pdf"
+
+
+@pytest.mark.parametrize("body,expected", [
+    # no root, no plea, no placeholder, little text and many scripts: decided after reading the text
+    (b"<html><body><p>Halo</p><script src='/a.js'></script><script src='/b.js'></script></body></html>", True),
+    # plenty of text: read as it is
+    (b"<html><body>" + b"<p>Persyaratan pelayanan dan prosedur yang jelas bagi warga.</p>" * 20
+     + b"<script src='/a.js'></script><script src='/b.js'></script></body></html>", False),
+    # an empty app root is looked at before reading
+    (b"<html><body><div id='app'></div><script>fetch('/api')</script></body></html>", True),
+    (b"<html><body><p>Tanpa skrip sama sekali.</p></body></html>", False),
+])
+def test_render_decision_is_render_reasons_own(body: bytes, expected: bool) -> None:
+    from crawler.workers import read_job
+    from spiders.render import render_reason
+
+    assert bool(render_reason(body.decode())) is expected
+    r = read_job("http://u.example/", "html", body, "text/html", "0" * 64, "2026-01-01T00:00:00Z", render_check=True)
+    assert bool(r.render_reason) is expected
+    assert (r.document is None) is expected  # a page to render is read later, from Chromium's DOM
