@@ -70,7 +70,12 @@ class MemoPattern:
 
 
 def memo_re(pattern: str, flags: int = 0) -> MemoPattern:
-    """`re.compile` for the patterns rules test lines with (see `MemoPattern`)."""
+    """`re.compile` for the patterns rules test lines with (see `MemoPattern`).
+
+    Misses still run the regex over long lines: an alternation whose every alternative starts with
+    a plain letter lets the engine jump to candidate positions (twice as fast here), so a word
+    boundary in front of an alternative is written after its first letter: `\\bskm\\b` as
+    `s(?<!\\ws)km\\b` (the same matches)."""
     return MemoPattern(re.compile(pattern, flags))
 
 

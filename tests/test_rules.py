@@ -85,3 +85,15 @@ def test_memo_pattern_answers_as_the_regex_and_stays_bounded() -> None:
         assert bool(memo.match(t)) == bool(plain.match(t))
     assert len(memo._search) <= 50 and len(memo._match) <= 50
     assert memo.sub("#", "1,25 dan 3,50") == plain.sub("#", "1,25 dan 3,50") and memo.pattern == plain.pattern
+
+
+@pytest.mark.parametrize("text", ["ramp", "tramp", "a ramp.", "xramp", "_ramp", "1ramp", "é ramp", "éramp", "ramp2",
+                                  "skm", "eskm", "nilai skm 82", "lapor!", "melapor", "(ramp)", ""])
+def test_boundary_written_after_the_first_letter_matches_the_same(text: str) -> None:
+    import re
+
+    for word in ("ramp", "skm", "lapor"):
+        plain = re.compile(rf"(\b{word}\b|zzz)")
+        fast = re.compile(rf"({word[0]}(?<!\w{word[0]}){word[1:]}\b|zzz)")
+        a, b = plain.search(text), fast.search(text)
+        assert (a and (a.start(), a.group(0))) == (b and (b.start(), b.group(0)))

@@ -9,7 +9,7 @@ from checks.rules.base import Hit, Rule, rule
 from checks.text import Context, lines, memo_re, norm
 
 FACILITY = memo_re(
-    r"(\bramp\b|jalur landai|bidang miring|kursi roda|wheelchair|guiding block|ubin pemandu|jalur pemandu|"
+    r"(r(?<!\wr)amp\b|jalur landai|bidang miring|kursi roda|wheelchair|guiding block|ubin pemandu|jalur pemandu|"
     r"bahasa isyarat|juru bahasa|sign language|toilet (?:khusus |ramah )?(?:disabilitas|difabel|aksesibel|"
     r"accessible)|toilet aksesibel|loket (?:khusus|prioritas)|antrean prioritas|antrian prioritas|"
     r"layanan prioritas|pelayanan prioritas|priority (?:counter|queue|service)|jemput bola|home ?visit|"
@@ -22,7 +22,7 @@ BENEFICIARY = memo_re(
     r"disabilit|disabled|elderly|pregnant|special needs|sakit keras|tuna ?(?:netra|rungu|daksa|wicara))"
 )
 SPECIFIC = memo_re(
-    r"(\bramp\b|jalur landai|kursi roda|wheelchair|guiding block|ubin pemandu|bahasa isyarat|sign language|"
+    r"(r(?<!\wr)amp\b|jalur landai|kursi roda|wheelchair|guiding block|ubin pemandu|bahasa isyarat|sign language|"
     r"toilet (?:khusus |ramah )?(?:disabilitas|difabel|aksesibel|accessible)|toilet aksesibel|braille|"
     r"parkir (?:khusus )?disabilitas)"
 )

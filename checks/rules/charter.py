@@ -9,10 +9,13 @@ from checks.document import Document
 from checks.rules.base import Hit, Rule, rule
 from checks.text import Context, lines, memo_re, norm
 
+# only ever tested for a match: "dengan ini kami ..." is found by its "kami ...", and every
+# alternative starts with a letter, so that the regex engine can skip to candidate positions
 PLEDGE = memo_re(
-    r"((?:dengan ini )?kami(?: [a-z]+){0,6} (?:menyatakan|berjanji|bertekad|berkomitmen)[ ,]*(?:sang+up|siap|bersedia|"
+    r"(kami(?: [a-z]+){0,6} (?:menyatakan|berjanji|bertekad|berkomitmen)[ ,]*(?:sang+up|siap|bersedia|"
     r"akan)|sang+up (?:menyelenggara|memberikan|melaksanakan) ?kan pelayanan|we (?:hereby )?(?:declare|pledge|"
-    r"commit|promise)|(?:siap|sang+up|bersedia) menerima sanksi|apabila (?:tidak|kami tidak) (?:menepati|"
+    r"commit|promise)|siap menerima sanksi|sang+up menerima sanksi|bersedia menerima sanksi|"
+    r"apabila (?:tidak|kami tidak) (?:menepati|"
     r"melaksanakan)|sesuai (?:dengan )?standar pelayanan yang telah ditetapkan)"
 )
 CHARTER_WORD = memo_re(r"(maklumat|service charter|janji (?:layanan|pelayanan)|charter)")

@@ -14,7 +14,7 @@ from checks.document import Document
 from checks.rules.base import Hit, Rule, rule
 from checks.text import Context, fields, is_vague, line_excluded, lines, memo_re, norm
 
-COMPLAINT = memo_re(r"(pengaduan|aduan|mengadu|keluhan|kotak saran|saran dan masukan|complaints?|\blapor\b|sp4n)")
+COMPLAINT = memo_re(r"(pengaduan|aduan|mengadu|keluhan|kotak saran|saran dan masukan|complaints?|l(?<!\wl)apor\b|sp4n)")
 PHONE = memo_re(r"(?<!\d)(?:\+?62[\s.-]?|\(?0)\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{2,5}(?!\d)|\b1708\b")
 EMAIL = memo_re(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 CHANNEL_WORD = memo_re(

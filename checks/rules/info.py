@@ -23,8 +23,8 @@ CLOCK_RANGE = memo_re(
 )
 ALWAYS_OPEN = memo_re(r"(24 jam|24 hours|24/7)")
 ALWAYS_CONTEXT = memo_re(r"(ugd|igd|gawat darurat|buka|layanan|pelayanan|open|psc|rawat inap|persalinan|ambulans)")
-EVENT = memo_re(r"(posyandu|posbindu|kelas ibu|vaksinasi massal|sesi \d|ujian|anbk|\bacara\b|kegiatan|upacara|rapat|"
-                   r"lomba|seminar|pelatihan|sosialisasi|jadwal dokter jaga)")
+EVENT = memo_re(r"(posyandu|posbindu|kelas ibu|vaksinasi massal|sesi \d|ujian|anbk|a(?<!\wa)cara\b|kegiatan|"
+                   r"upacara|rapat|lomba|seminar|pelatihan|sosialisasi|jadwal dokter jaga)")
 ADDRESS = memo_re(
     r"(\b(?:jl|jln|jalan)\b\.?\s*\w|\balamat\b|\baddress\b|\bkompleks\b|\bkomplek\b|\bgedung\b\s+\w|\bkm\.?\s*\d)"
 )

@@ -14,8 +14,8 @@ from checks.rules.base import Hit, Rule, rule
 from checks.text import DATE, Context, lines, memo_re, norm
 
 SURVEY = memo_re(
-    r"(survei kepuasan|survey kepuasan|kepuasan masyarakat|kepuasaan masyarakat|\bskm\b|\bikm\b|indeks kepuasan|"
-    r"satisfaction survey|satisfaction index|public satisfaction|e-?skm|kuesioner|kuisioner)"
+    r"(survei kepuasan|survey kepuasan|kepuasan masyarakat|kepuasaan masyarakat|s(?<!\ws)km\b|i(?<!\wi)km\b|"
+    r"indeks kepuasan|satisfaction survey|satisfaction index|public satisfaction|e-?skm|kuesioner|kuisioner)"
 )
 # an index value: a decimal score (82,35 / 3,41) anywhere in a survey line, or a whole number right
 # after the word that names it ("IKM: 85", "nilai indeks 88")
