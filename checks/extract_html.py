@@ -56,7 +56,7 @@ def clean(text: str) -> str:
 _ABSOLUTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#\s]")
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=8192)
 def _join_absolute(href: str, base_scheme: str) -> str:
     # urljoin's result for a URL with its own scheme and host depends on the base's scheme only
     return urljoin(f"{base_scheme}://x/", href)
@@ -87,7 +87,7 @@ def _region_of(el: etree._Element, inherited: str) -> str:
     return inherited
 
 
-@lru_cache(maxsize=20_000)  # a theme's class names repeat on every element of every page
+@lru_cache(maxsize=4096)  # a theme's class names repeat on every element of every page
 def _region_by_marker(marker: str) -> str | None:
     for pattern, region in _REGION_BY_CLASS:
         if pattern.search(marker):

@@ -29,37 +29,54 @@ class MemoPattern:
 
     Rules test every line of a page against many patterns, and a site's menus, sidebars and footers
     repeat on each of its pages: remembering the answer makes that boilerplate nearly free after the
-    first page (regex search is a pure function of the pattern and the text). The memory is bounded:
-    when it holds `size` texts it starts afresh. Every other method is the compiled pattern's own.
+    first page (regex search is a pure function of the pattern and the text). Memory is bounded: only
+    texts up to `MEMO_MAX_CHARS` are remembered (boilerplate is short; long paragraphs rarely come
+    back), and in two generations of `size` texts: a full generation becomes the old one, whose texts
+    move back to the new one when they are asked for again (so the boilerplate of the sites being
+    crawled stays). Every other method is the compiled pattern's own.
     """
 
-    __slots__ = ("_match", "_search", "regex", "size")
+    __slots__ = ("_memo", "regex", "size")
 
-    def __init__(self, regex: re.Pattern[str], size: int = 20_000) -> None:
+    def __init__(self, regex: re.Pattern[str], size: int = 2_000) -> None:
         self.regex = regex
-        self._search: dict[str, re.Match[str] | None] = {}
-        self._match: dict[str, re.Match[str] | None] = {}
+        # (search, match) -> [new generation, old generation]
+        self._memo: tuple[list[dict[str, re.Match[str] | None]], ...] = ([{}, {}], [{}, {}])
         self.size = size
 
-    def search(self, text: str) -> re.Match[str] | None:
-        memo = self._search
+    def _remembered(self, which: int, text: str) -> re.Match[str] | None:
+        gens = self._memo[which]
+        new = gens[0]
         try:
-            return memo[text]
+            return new[text]
         except KeyError:
-            if len(memo) >= self.size:
-                memo.clear()
-            found = memo[text] = self.regex.search(text)
-            return found
+            pass
+        old = gens[1]
+        if text in old:
+            found = old.pop(text)
+        elif which == 0:
+            found = self.regex.search(text)
+        else:
+            found = self.regex.match(text)
+        if len(new) >= self.size:
+            gens[1], gens[0] = new, {}
+            new = gens[0]
+        new[text] = found
+        return found
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if len(text) > MEMO_MAX_CHARS:
+            return self.regex.search(text)
+        return self._remembered(0, text)
 
     def match(self, text: str) -> re.Match[str] | None:
-        memo = self._match
-        try:
-            return memo[text]
-        except KeyError:
-            if len(memo) >= self.size:
-                memo.clear()
-            found = memo[text] = self.regex.match(text)
-            return found
+        if len(text) > MEMO_MAX_CHARS:
+            return self.regex.match(text)
+        return self._remembered(1, text)
+
+    def remembered(self) -> int:
+        """How many texts are remembered (both generations, search and match)."""
+        return sum(len(g) for gens in self._memo for g in gens)
 
     @property
     def pattern(self) -> str:
@@ -67,6 +84,9 @@ class MemoPattern:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.regex, name)
+
+
+MEMO_MAX_CHARS = 300
 
 
 def memo_re(pattern: str, flags: int = 0) -> MemoPattern:
@@ -79,9 +99,19 @@ def memo_re(pattern: str, flags: int = 0) -> MemoPattern:
     return MemoPattern(re.compile(pattern, flags))
 
 
-@lru_cache(maxsize=65536)  # headings, menus and footers repeat on every page of a site
 def norm(text: str) -> str:
     """Lower-case, accents and curly quotes folded, whitespace collapsed."""
+    if len(text) > MEMO_MAX_CHARS:  # a long paragraph rarely comes back: not worth its memory
+        return _norm(text)
+    return _norm_short(text)
+
+
+@lru_cache(maxsize=32768)  # headings, menus and footers repeat on every page of a site
+def _norm_short(text: str) -> str:
+    return _norm(text)
+
+
+def _norm(text: str) -> str:
     text = text.translate(_FOLD)
     if not text.isascii():
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))

@@ -79,11 +79,12 @@ def test_memo_pattern_answers_as_the_regex_and_stays_bounded() -> None:
     plain = re.compile(r"(?<![\d.,])(\d+)[.,](\d{2})(?!\s*orang)")
     memo = MemoPattern(plain, size=50)
     texts = [f"nilai {n},{n % 100:02d} {'orang' if n % 3 == 0 else 'poin'}" for n in range(200)] * 2
-    for t in texts:
+    texts += ["x" * 400 + " 1,25", "12,50 " + "y" * 400]  # long texts are not remembered
+    for t in texts + ["nilai 7,07 poin"] * 3:
         a, b = memo.search(t), plain.search(t)
         assert (a and a.group(0)) == (b and b.group(0))
         assert bool(memo.match(t)) == bool(plain.match(t))
-    assert len(memo._search) <= 50 and len(memo._match) <= 50
+        assert memo.remembered() <= 4 * 50
     assert memo.sub("#", "1,25 dan 3,50") == plain.sub("#", "1,25 dan 3,50") and memo.pattern == plain.pattern
 
 
