@@ -1,9 +1,10 @@
 """Chromium for the pages that need it: scrapy-playwright on the system browser, never downloaded.
 
 Only requests marked `meta["playwright"] = True` go through the browser; everything else stays
-plain HTTP. The browser starts on the first such request, and scrapy-playwright restarts it when it
-crashes. Inside the browser, a page may load its own site's scripts, data and images; other hosts,
-media and fonts are refused (no third-party traffic, bounded cost).
+plain HTTP. Playwright and the browser start on the first such request
+(`crawler.playwright_handler`), and scrapy-playwright restarts the browser when it crashes. Inside
+the browser, a page may load its own site's scripts, data and images; other hosts, media and fonts
+are refused (no third-party traffic, bounded cost).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def playwright_settings() -> dict[str, Any]:
         return {}
     return {
         "DOWNLOAD_HANDLERS": {
-            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            "http": "crawler.playwright_handler.LazyPlaywrightHandler",
+            "https": "crawler.playwright_handler.LazyPlaywrightHandler",
         },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": path, "headless": True, "args": CHROMIUM_ARGS},
