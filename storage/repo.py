@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -53,6 +54,10 @@ def clean_text(value: str) -> str:
 
 def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
     return {k: clean_text(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
+def _page_table() -> Any:
+    return Page.__table__  # type: ignore[attr-defined]
 
 
 def url_sha256(url: str) -> str:
@@ -541,11 +546,12 @@ def previous_pages(s: Session, unit_id: int, before_sweep_id: int) -> dict[str, 
             .where(col(Finding.visit_id) == visit.id, col(Evidence.page_id).is_not(None))
         ).all()
     )
-    rows = s.exec(
-        select(Page)
-        .options(defer(Page.text), defer(Page.document))  # type: ignore[arg-type]
-        .where(col(Page.visit_id) == visit.id, col(Page.error).is_(None),
-               col(Page.document).is_not(None) | col(Page.reused_from).is_not(None))
+    # columns, not Page objects: this runs for every unit a sweep opens
+    t = _page_table()
+    rows = s.connection().execute(
+        sa_select(t.c.id, t.c.url, t.c.reused_from, t.c.etag, t.c.last_modified, t.c.sha256, t.c.kind, t.c.depth,
+                  t.c.fetched_at, t.c.reused, t.c.warc_record)
+        .where(t.c.visit_id == visit.id, t.c.error.is_(None), t.c.document.is_not(None) | t.c.reused_from.is_not(None))
     ).all()
     return {
         r.url: {"id": r.reused_from or r.id, "etag": r.etag, "last_modified": r.last_modified, "sha256": r.sha256,
@@ -563,11 +569,12 @@ def reuse_pages(s: Session, visit_id: int, reuse: list[tuple[int, dict[str, Any]
     if not reuse:
         return []
     ids = [pid for pid, _ in reuse]
-    old = {p.id: p for p in s.exec(select(Page).options(defer(Page.text), defer(Page.document))  # type: ignore[arg-type]
-                                    .where(col(Page.id).in_(ids))).all()}
-    rows = []
     keep = ("url", "final_url", "status", "content_type", "kind", "sha256", "size", "depth", "fetched_at",
             "etag", "last_modified", "render_reason", "warc_record")
+    t = _page_table()
+    columns = [t.c[k] for k in ("id", "reused_from", *keep)]
+    old = {r.id: r for r in s.connection().execute(sa_select(*columns).where(t.c.id.in_(ids))).all()}
+    rows = []
     for pid, overrides in reuse:
         page = old.get(pid)
         if page is None:
