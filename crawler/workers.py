@@ -115,35 +115,32 @@ def read_job(url: str, kind: str, body: bytes, content_type: str, sha256: str, c
             if check == "look" or (check == "text" and not document):
                 out.render_reason = render_reason(html)
             pending = check == "text" and document
-        if links and (out.render_reason or not document):
-            # no document is read (yet): a fast lexbor outline gives the links
+    doc: Document | None = None
+    if document and not out.render_reason:
+        try:
+            if kind == "pdf":
+                doc = extract_pdf(url, body)
+            elif kind == "image":
+                doc = extract_image(url, body, sha256)
+            else:
+                doc = extract_html(url, html, kind=kind)
+        except Exception as exc:  # a hostile or broken body costs its own page only
+            logging.getLogger(__name__).warning("extraction failed for %s: %s", url, exc)
+            out.error = f"dokumen tidak dapat dibaca: {type(exc).__name__}"
+        if pending and needs_look(sum(len(b.text) for b in doc.blocks if b.region in ("main", "aside")) if doc else 0):
+            out.render_reason = render_reason(html)
+    if links and kind in ("html", "js"):
+        # the document's own links when it was read (no second parse), else a fast lexbor outline
+        if doc is not None:
+            out.links, out.images, out.title = frontier_links(doc)
+        else:
             page = outline(url, html)
             out.links, out.images, out.title = page.links, page.images, page.title
-        if out.render_reason:
-            return out
-    doc: Document | None = None
-    try:
-        if kind == "pdf":
-            doc = extract_pdf(url, body)
-        elif kind == "image":
-            doc = extract_image(url, body, sha256)
-        else:
-            doc = extract_html(url, html, kind=kind)
-    except Exception as exc:  # a hostile or broken body costs its own page only
-        logging.getLogger(__name__).warning("extraction failed for %s: %s", url, exc)
-        out.error = f"dokumen tidak dapat dibaca: {type(exc).__name__}"
-    visible = sum(len(b.text) for b in doc.blocks if b.region in ("main", "aside")) if doc else 0
-    if pending and needs_look(visible):
-        out.render_reason = render_reason(html)
-        if out.render_reason:  # read later as Chromium shows it; the frontier needs the links now
-            out.error = None
-            if links:
-                if doc is not None:
-                    out.links, out.images, out.title = frontier_links(doc)
-                else:
-                    page = outline(url, html)
-                    out.links, out.images, out.title = page.links, page.images, page.title
-            return out
+    if out.render_reason:  # read later as Chromium shows it (and archived then)
+        out.error = None
+        return out
+    if not document:
+        return out
     if archive is not None:
         try:
             out.warc_record = archive_job(*archive)
@@ -155,8 +152,6 @@ def read_job(url: str, kind: str, body: bytes, content_type: str, sha256: str, c
         doc.sha256 = sha256
         doc.captured_at = captured_at
         out.hits = inspect(doc)
-        if links and kind in ("html", "js"):  # the document's own links: no second parse of the page
-            out.links, out.images, out.title = frontier_links(doc)
         out.document, out.text = doc.to_json(), doc.text[:1_000_000]
     except Exception as exc:
         logging.getLogger(__name__).warning("reading failed for %s: %s", url, exc)

@@ -38,16 +38,7 @@ class PageOutline:
 
 def outline(url: str, html: str) -> PageOutline:
     """Links, images and title of a page, read in one fast parse."""
-    return outline_tree(url, parse(html))
-
-
-def parse(html: str) -> LexborHTMLParser:
-    """The lexbor tree of a page (bounded), shared by `outline` and `spiders.render`."""
-    return LexborHTMLParser(html[:MAX_CHARS])
-
-
-def outline_tree(url: str, tree: LexborHTMLParser) -> PageOutline:
-    """`outline` of an already parsed page (the tree is not changed)."""
+    tree = LexborHTMLParser(html[:MAX_CHARS])
     base_el = tree.css_first("base[href]")
     base = urljoin(url, base_el.attributes.get("href") or "") if base_el else url
     # regions by CSS in lexbor's C code, not by walking every link's ancestors in Python

@@ -511,17 +511,17 @@ class SiteSpider(scrapy.Spider):
         status = fallback.get("status", response.status)
         headers = fallback.get("headers") or _headers(response)
         raw = fallback.get("body", b"")
+        sha = fallback.get("sha256") or hashlib.sha256(body).hexdigest()
         archive = self._archive_args(response.url, status, _reason(status), headers, raw or body, now,
                                      body if raw else b"")
-        reading = await self._read(response.url, "js", body, "text/html; charset=utf-8",
-                                   fallback.get("sha256") or hashlib.sha256(body).hexdigest(), now, archive,
+        reading = await self._read(response.url, "js", body, "text/html; charset=utf-8", sha, now, archive,
                                    links=True, document=True, encoding="utf-8")
         state.inflight -= 1
         yield self._item(
             state, unit=state.key, url=fallback.get("url", response.url), final_url=response.url,
             status=status, content_type="text/html", kind="js",
-            sha256=fallback.get("sha256") or hashlib.sha256(body).hexdigest(), size=fallback.get("size", len(body)),
-            depth=depth, fetched_at=now, etag=fallback.get("etag"), last_modified=fallback.get("last_modified"),
+            sha256=sha, size=fallback.get("size", len(body)), depth=depth, fetched_at=now,
+            etag=fallback.get("etag"), last_modified=fallback.get("last_modified"),
             render_reason=response.meta.get("render_reason"), headers=headers, reason=_reason(status),
             **_read_fields(reading, True),
         )

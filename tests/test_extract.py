@@ -174,3 +174,25 @@ def test_render_decision_is_render_reasons_own(body: bytes, expected: bool) -> N
     r = read_job("http://u.example/", "html", body, "text/html", "0" * 64, "2026-01-01T00:00:00Z", render_check=True)
     assert bool(r.render_reason) is expected
     assert (r.document is None) is expected  # a page to render is read later, from Chromium's DOM
+
+
+def test_reading_links_only_reads_no_document_and_a_broken_document_keeps_its_links(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unchanged page is read for its links only (no extraction, no rules, no archive); a page
+    whose extraction fails still gives the frontier its links."""
+    from crawler import workers
+
+    html = b'<html><body><main><a href="/layanan">Layanan</a></main></body></html>'
+    calls: list[str] = []
+
+    def broken(url: str, text: str, kind: str = "html") -> None:
+        calls.append(url)
+        raise ValueError("rusak")
+
+    monkeypatch.setattr(workers, "extract_html", broken)
+    only_links = workers.read_job("http://u.example/", "html", html, "text/html", "0" * 64, "t", document=False)
+    assert not calls and only_links.document is None and not only_links.hits and only_links.error is None
+    assert only_links.links == [("http://u.example/layanan", "Layanan", "main")]
+    failed = workers.read_job("http://u.example/", "html", html, "text/html", "0" * 64, "t")
+    assert calls == ["http://u.example/"] and failed.document is None and failed.error
+    assert failed.links == [("http://u.example/layanan", "Layanan", "main")]
