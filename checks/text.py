@@ -337,14 +337,20 @@ def lines(doc: Document, regions: tuple[str, ...] = ("main",)) -> list[Line]:
 
 def _lines(doc: Document, regions: tuple[str, ...]) -> list[Line]:
     out: list[Line] = []
-    for block in doc.blocks:
-        if block.region not in regions:
-            continue
-        for part in block.text.split("\n"):
-            part = part.strip()
-            if part:
-                out.append(Line(text=part, norm=norm(part), block=block, index=len(out)))
+    for block, parts in _split(doc):
+        if block.region in regions:
+            for text, normed in parts:
+                out.append(Line(text=text, norm=normed, block=block, index=len(out)))
     return out
+
+
+def _split(doc: Document) -> list[tuple[Block, list[tuple[str, str]]]]:
+    """Every block's non-empty lines with their normalised text: rules ask for several sets of
+    regions, and a long paragraph is normalised once, not once per set."""
+    return _cached(doc, "split", (), lambda: [
+        (block, [(part, norm(part)) for part in (p.strip() for p in block.text.split("\n")) if part])
+        for block in doc.blocks
+    ])
 
 
 _INLINE_FULL = memo_re(rf"^(.{{2,{MAX_LABEL_CHARS}}}?)\s*[:：]\s*(.+)$")

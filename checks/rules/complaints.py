@@ -60,11 +60,11 @@ class ComplaintHandlingPublished(Rule):
         # a complaint section whose text says how complaints are processed
         page_is_complaint = bool(COMPLAINT.search(ctx.h1) or COMPLAINT.search(ctx.title.split(" - ")[0]))
         for line in lines(doc):
-            if line_excluded(line):
-                continue
+            if not HANDLING.search(line.norm) or line_excluded(line):
+                continue  # the cheap test first: most lines say nothing about handling
             heads = norm(" ".join(line.block.headings[-2:]))
             in_complaint = page_is_complaint or COMPLAINT.search(heads) or COMPLAINT.search(line.norm)
-            if in_complaint and len(HANDLING.findall(line.norm)) >= 1 and self._handles(line.norm):
+            if in_complaint and self._handles(line.norm):
                 yield self.hit(doc, line.block, line.text, 0.8)
 
     @staticmethod
@@ -116,7 +116,7 @@ class ComplaintChannelPublished(Rule):
             regions = self.regions
         for line in lines(doc, regions):
             t = line.norm
-            if line_excluded(line) or not COMPLAINT.search(t):
+            if not COMPLAINT.search(t) or line_excluded(line):
                 continue
             if "lapor.go.id" in t or (re.search(r"\bsms\s*1708\b|sp4n-?lapor", t) and PHONE.search(t)):
                 yield self.hit(doc, line.block, line.text, 0.9)

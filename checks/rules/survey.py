@@ -60,6 +60,8 @@ class SatisfactionSurveyPublished(Rule):
         survey_page = any(SURVEY.search(x) for x in (ctx.h1, ctx.title, ctx.path.replace("-", " ")))
         for link in doc.links:
             label = norm(link.text)
+            if not (TAKE.search(label) or SURVEY.search(label)):
+                continue  # the link's host matters only for a survey label
             host = (urlparse(link.url).hostname or "").lower()
             if (TAKE.search(label) or (SURVEY.search(label) and host in FORM_HOSTS)) and not ctx.excluded:
                 if link.region == "nav" and not TAKE.search(label):
