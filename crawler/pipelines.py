@@ -171,6 +171,9 @@ class StoragePipeline:
             return
         if item.read:  # the worker archived it as it read it
             return
+        if item.reused == "sha256" and item.warc_record:  # the worker wrote its revisit record
+            row["warc_record"] = item.warc_record
+            return
         try:
             if item.reused in ("304", "sha256") and item.refers_to:
                 try:

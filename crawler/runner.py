@@ -6,6 +6,8 @@ scheduler starts a new process per sweep.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +66,19 @@ def previous_provider(db_url: str | None, sweep_id: int) -> Callable[[str], dict
     return previous
 
 
+def quiet_gc() -> None:
+    """Keep the garbage collector off what lives for the whole process.
+
+    The modules and objects of a started crawl are never garbage, yet every full collection walks
+    them, and the collections at interpreter exit walk the crawl's whole heap (0.45 s of a 4 s
+    re-sweep of 100 units, benchmarks/). Frozen objects are skipped by both.
+    """
+    gc.collect()
+    gc.freeze()
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)  # what the crawl allocated, too, once it is over
+
+
 def run_crawl(units: list[dict[str, str]], visits: dict[str, int], db_url: str | None,
               overrides: dict[str, Any] | None = None,
               on_progress: Callable[[Progress], None] | None = None, sweep_id: int | None = None) -> Progress:
@@ -94,6 +109,7 @@ def run_crawl(units: list[dict[str, str]], visits: dict[str, int], db_url: str |
     previous = previous_provider(db_url, sweep_id) if sweep_id is not None else None
     try:
         process.crawl(crawler, units=units, previous=previous)
+        quiet_gc()
         process.start()
     finally:
         workers.shutdown()

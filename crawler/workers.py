@@ -10,6 +10,8 @@ core does all the reading while the first keeps fetching. With `PATUH_WORKERS=0`
 from __future__ import annotations
 
 import asyncio
+import atexit
+import gc
 import logging
 import multiprocessing
 import os
@@ -58,6 +60,22 @@ def archive_job(root: str, url: str, status: int, reason: str, headers: list[tup
     return str(ref)
 
 
+def revisit_job(root: str, url: str, fetched_at: datetime, refers_to: str, sha256: str, status: int, reason: str,
+                headers: list[tuple[bytes, bytes]]) -> str:
+    """Write a revisit record (the body is archived at `refers_to`) to this process's WARC file; its ref.
+
+    The original is read back to check its SHA-256 (storage.archive), which is why a sweep that finds
+    most pages unchanged does this here and not on the reactor."""
+    from storage.archive import WarcArchive
+
+    key = (root, os.getpid())
+    archive = _archives.get(key)
+    if archive is None:
+        archive = _archives[key] = WarcArchive(root)
+    return str(archive.write_revisit(url, fetched_at, refers_to, sha256, status=status, headers=headers,
+                                     reason=reason))
+
+
 @dataclass(slots=True)
 class Reading:
     """What a worker read in one response: links for the spider's frontier, the document, its
@@ -99,11 +117,13 @@ def decode_html(body: bytes, content_type: str, encoding: str | None = None) -> 
 
 def read_job(url: str, kind: str, body: bytes, content_type: str, sha256: str, captured_at: str,
              archive: tuple[Any, ...] | None = None, *, links: bool = True, document: bool = True,
-             render_check: bool = False, encoding: str | None = None) -> Reading:
+             render_check: bool = False, encoding: str | None = None,
+             revisit: tuple[Any, ...] | None = None) -> Reading:
     """Read one response: one parse gives the frontier its links and storage its document.
 
     `render_check`: an HTML page that needs Chromium (spiders.render) gives only its links; its
-    rendered DOM is read later (and archived then). `archive`: the arguments of `archive_job`.
+    rendered DOM is read later (and archived then). `archive`: the arguments of `archive_job`;
+    `revisit`: those of `revisit_job`, for a body already archived (no document is read then).
     """
     out = Reading()
     html = ""
@@ -140,6 +160,11 @@ def read_job(url: str, kind: str, body: bytes, content_type: str, sha256: str, c
         out.error = None
         return out
     if not document:
+        if revisit is not None:
+            try:
+                out.warc_record = revisit_job(*revisit)
+            except Exception as exc:  # storage then archives the body itself (crawler.pipelines)
+                logging.getLogger(__name__).warning("archive: revisit of %s not written: %s", url, exc)
         return out
     if archive is not None:
         try:
@@ -209,9 +234,15 @@ def pool(workers: int | None = None) -> Executor:
             # spawn: a clean child (not a copy of a process with a running reactor and threads) whose
             # parent is this process, so that it can be told to die with it
             ctx = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_die_with_parent)
+            _pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_worker_started)
         _pool_size = size
     return _pool
+
+
+def _worker_started() -> None:
+    _die_with_parent()
+    # at exit, collecting a worker's heap (the rules' memos) only delays the sweep's end
+    atexit.register(gc.freeze)
 
 
 def _die_with_parent() -> None:

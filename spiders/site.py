@@ -298,18 +298,21 @@ class SiteSpider(scrapy.Spider):
                       fetched_at: datetime, rendered: bytes = b"") -> tuple[Any, ...] | None:
         if not self.settings.getbool("PATUH_ARCHIVE", True):
             return None
-        root = str(self.settings.get("PATUH_ARCHIVE_DIR") or "data/archive")
-        return (root, url, status, reason, headers, raw, fetched_at, rendered)
+        return (self._archive_root, url, status, reason, headers, raw, fetched_at, rendered)
+
+    @property
+    def _archive_root(self) -> str:
+        return str(self.settings.get("PATUH_ARCHIVE_DIR") or "data/archive")
 
     async def _read(self, url: str, kind: str, body: bytes, content_type: str, sha256: str, fetched_at: datetime,
                     archive: tuple[Any, ...] | None, *, links: bool, document: bool, render_check: bool = False,
-                    encoding: str | None = None) -> Reading:
+                    encoding: str | None = None, revisit: tuple[Any, ...] | None = None) -> Reading:
         captured = fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
             reading: Reading = await workers.run(
                 self.executor, workers.read_job, url, kind, body, content_type, sha256, captured,
                 archive if document else None, links=links, document=document, render_check=render_check,
-                encoding=encoding)
+                encoding=encoding, revisit=revisit)
             return reading
         except Exception as exc:  # a worker that died: this page is lost, not the sweep
             self.logger.warning("reading %s failed: %s", url, exc)
@@ -452,13 +455,18 @@ class SiteSpider(scrapy.Spider):
         want_links = kind == "html" and bool(state.reachable or not start)
         want_doc = not same and kind in READ_KINDS
         reading = Reading()
+        revisit = None
+        if same and prev and prev.get("warc_record") and want_links and self.settings.getbool("PATUH_ARCHIVE", True):
+            # the worker that reads the links also writes the revisit record (it reads the original back)
+            revisit = (self._archive_root, response.url, now, prev["warc_record"], sha, response.status,
+                       status_reason, headers)
         if want_links or want_doc:
             # the unit stays in flight while a worker reads the page: it cannot end meanwhile
             reading = await self._read(
                 response.url, kind, body, raw_type, sha, now,
                 self._archive_args(response.url, response.status, status_reason, headers, body, now),
                 links=want_links, document=want_doc,
-                render_check=kind == "html" and not same and self.render_mode == "auto")
+                render_check=kind == "html" and not same and self.render_mode == "auto", revisit=revisit)
         state.inflight -= 1
         if reading.render_reason:
             # read it as a browser shows it; the plain copy stands if the browser fails
@@ -481,6 +489,7 @@ class SiteSpider(scrapy.Spider):
             reused="sha256" if same else None, reused_from=prev["id"] if same and prev else None,
             headers=headers, reason=status_reason, raw_body=body if same else b"",
             refers_to=prev.get("warc_record") if same and prev else None, **_read_fields(reading, want_doc),
+            **({"warc_record": reading.warc_record} if revisit else {}),
         )
         if start and state.reachable:
             # before the start page's own links, so that known pages follow the revisit policy

@@ -20,6 +20,7 @@ class EtagSite:
 
     pages: dict[str, str]
     delay: float = 0.0
+    etag: bool = True  # False: no validators, so an unchanged page comes back as a full 200
     log: list[tuple[str, int]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -49,7 +50,7 @@ class EtagSite:
                     time.sleep(site.delay)
                 data = body.encode()
                 etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
-                if self.headers.get("If-None-Match") == etag:
+                if site.etag and self.headers.get("If-None-Match") == etag:
                     site.log.append((self.path, 304))
                     self.send_response(304)
                     self.send_header("ETag", etag)
@@ -58,7 +59,8 @@ class EtagSite:
                 site.log.append((self.path, 200))
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("ETag", etag)
+                if site.etag:
+                    self.send_header("ETag", etag)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -111,9 +113,9 @@ def sites() -> Iterator[list[EtagSite]]:
         site.stop()
 
 
-def serve(sites: list[EtagSite], count: int, delay: float = 0.0) -> list[EtagSite]:
+def serve(sites: list[EtagSite], count: int, delay: float = 0.0, etag: bool = True) -> list[EtagSite]:
     for i in range(count):
-        site = EtagSite(pages=unit_site(), delay=delay)
+        site = EtagSite(pages=unit_site(), delay=delay, etag=etag)
         site.start(f"127.0.1.{i + 2}")
         sites.append(site)
     return sites

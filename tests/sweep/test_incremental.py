@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
 
+from storage.archive import WarcArchive
 from tests.sweep.conftest import EtagSite, patuh, serve, write_units
 
 
@@ -36,6 +38,30 @@ def test_unchanged_resweep_revalidates_and_reuses(tmp_path: Path, sites: list[Et
     assert codes and set(codes) == {304}  # every page answered "not modified" to our conditional request
     assert _reuse_counts(db, 2) == {"304": sum(len(s.pages) for s in sites)}
     assert _statuses(db, 2)[sites[0].url]["service_charter"] == "present"  # judged from the reused documents
+
+
+def test_unchanged_body_without_validators_is_reused_and_archived_as_revisit(
+        tmp_path: Path, sites: list[EtagSite]) -> None:
+    """No ETag or Last-Modified: every page comes back as a 200, the same SHA-256 reuses the stored
+    document, and tonight's fetch is archived as a revisit that resolves to the archived body."""
+    serve(sites, 1, etag=False)
+    db = tmp_path / "p.db"
+    patuh(db, "units", "import", str(write_units(tmp_path / "u.csv", sites)))
+    assert patuh(db, "sweep").returncode == 0
+    assert patuh(db, "sweep", "-s", "PATUH_REVISIT_DAYS=1").returncode == 0
+    assert _reuse_counts(db, 2) == {"sha256": len(sites[0].pages)}
+    assert _statuses(db, 1) == _statuses(db, 2)
+    archive = WarcArchive(tmp_path / "data" / "archive")
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT p.url, p.sha256, p.warc_record FROM page p JOIN visit v ON v.id = p.visit_id "
+                           "WHERE v.sweep_id = 2").fetchall()
+    assert len(rows) == len(sites[0].pages)
+    for url, sha, ref in rows:
+        record = archive.read_record(ref)
+        assert record.type == "revisit" and record.url == url
+        resolved = archive.read_record(ref, resolve=True)
+        assert resolved.original is not None and resolved.original.type == "response"
+        assert hashlib.sha256(resolved.body).hexdigest() == sha
 
 
 def test_revisit_policy_skips_pages_not_due(tmp_path: Path, sites: list[EtagSite]) -> None:
