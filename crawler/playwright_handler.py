@@ -1,8 +1,12 @@
-"""scrapy-playwright's download handler, started on the first page that goes through the browser.
+"""The download handler of Patuh: Scrapy's HTTP handler, and scrapy-playwright's from the first page
+that goes through the browser.
 
-The stock handler starts Playwright's driver when the engine starts. Most sweeps render few pages
-or none (the farm of benchmarks/: none of 30,000), and the driver costs every run ~0.6 s before its
-first request and ~145 MB while it idles, so it is started only when a request asks for it.
+The stock scrapy-playwright handler starts Playwright's driver when the engine starts. Most sweeps
+render few pages or none (the farm of benchmarks/: none of 30,000), and the driver costs every run
+~0.6 s before its first request and ~145 MB while it idles; importing Playwright alone costs every
+run ~0.2 s (an unchanged re-sweep of 100 units takes ~3 s). So plain requests go to Scrapy's own
+HTTP/1.1 handler, and scrapy-playwright is imported, built and started with the first
+`meta["playwright"]` request.
 """
 
 from __future__ import annotations
@@ -10,31 +14,50 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from scrapy import Request, Spider
+from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
-from twisted.internet import defer
 
 
-class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+class LazyPlaywrightHandler:
     """Plain requests pass straight to Scrapy's HTTP handler; Playwright starts with the first
     `meta["playwright"]` request."""
 
-    _started = False
-    _start_lock: asyncio.Lock | None = None
+    lazy = False  # built with the engine: it is every http(s) request's handler
 
-    async def _maybe_launch_in_thread(self) -> None:  # engine started: nothing to launch yet
-        return None
+    def __init__(self, crawler: Crawler) -> None:
+        self._crawler = crawler
+        self._http = HTTP11DownloadHandler.from_crawler(crawler)
+        self._browser: Any = None
+        self._start_lock: asyncio.Lock | None = None
 
-    def _engine_started(self) -> defer.Deferred[Any]:
-        return defer.succeed(None)
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LazyPlaywrightHandler:
+        return cls(crawler)
 
-    async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
-        if not self._started:
+    async def download_request(self, request: Request) -> Response:
+        if request.meta.get("playwright"):
+            browser = await self._browser_handler()
+            response: Response = await browser.download_request(request)
+            return response
+        return await self._http.download_request(request)
+
+    async def _browser_handler(self) -> Any:
+        if self._browser is None:
             if self._start_lock is None:
                 self._start_lock = asyncio.Lock()
             async with self._start_lock:
-                if not self._started:
-                    await self._launch()
-                    self._started = True
-        return await super()._download_request(request, spider)
+                if self._browser is None:
+                    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+                    # built after the engine started: its engine_started hook never runs, so start it here
+                    handler = ScrapyPlaywrightDownloadHandler.from_crawler(self._crawler)
+                    await handler._launch()
+                    self._browser = handler
+        return self._browser
+
+    async def close(self) -> None:
+        await self._http.close()
+        if self._browser is not None:
+            await self._browser.close()

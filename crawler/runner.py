@@ -71,10 +71,14 @@ def quiet_gc() -> None:
 
     The modules and objects of a started crawl are never garbage, yet every full collection walks
     them, and the collections at interpreter exit walk the crawl's whole heap (0.45 s of a 4 s
-    re-sweep of 100 units, benchmarks/). Frozen objects are skipped by both.
+    re-sweep of 100 units, benchmarks/). Frozen objects are skipped by both. Scrapy allocates
+    (requests, responses, deferreds) far faster than it leaves cycles behind: collecting every
+    10,000 allocations instead of 700 cut the reactor's collections from 0.78 to 0.28 s in a
+    first sweep of 100 units; reference counting still frees everything else at once.
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)  # what the crawl allocated, too, once it is over
 
