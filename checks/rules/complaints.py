@@ -30,6 +30,8 @@ HANDLING = memo_re(
 )
 LAPOR_HOSTS = ("lapor.go.id",)
 WA_HOSTS = ("wa.me", "api.whatsapp.com", "chat.whatsapp.com", "wa.link")
+# the hosts above as they appear in a link (its host is compared exactly below)
+_CHANNEL_HOSTS = ("lapor.go.id", "wa.me", "whatsapp.com", "wa.link")
 SHARE = memo_re(r"(share|sharer|bagikan|intent/tweet|send\?text=)", re.I)
 
 
@@ -98,7 +100,7 @@ class ComplaintChannelPublished(Rule):
         page_is_complaint = bool(COMPLAINT.search(ctx.h1) or COMPLAINT.search(ctx.title.split(" - ")[0]))
         for link in doc.links:
             lowered = link.url.lower()
-            if not ("lapor" in lowered or "wa" in lowered or lowered.startswith("mailto:")):
+            if not (lowered.startswith("mailto:") or any(h in lowered for h in _CHANNEL_HOSTS)):
                 continue  # only these hosts and schemes are channels by themselves
             host = (urlparse(link.url).hostname or "").lower()
             label = norm(link.text)
