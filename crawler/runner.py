@@ -43,6 +43,8 @@ def build_settings(db_url: str | None, overrides: dict[str, Any] | None = None) 
         settings.set("PATUH_DATABASE_URL", db_url, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
+    if settings.getbool("PATUH_PUBLIC_ONLY"):  # every connection's address is checked (crawler.netguard)
+        settings.set("TWISTED_DNS_RESOLVER", "crawler.netguard.PublicOnlyResolver", priority="cmdline")
     if settings.get("PATUH_RENDER", "auto") != "never":
         from crawler.browser import playwright_settings
 

@@ -49,4 +49,5 @@ PATUH_SCREENSHOTS = "evidence"  # PNG of every page carrying evidence of a prese
 PATUH_SCREENSHOT_DIR = "data/screenshots"
 PATUH_ARCHIVE = True  # every response into WARC files
 PATUH_ARCHIVE_DIR = "data/archive"
+PATUH_PUBLIC_ONLY = False  # True: never connect to private/loopback/link-local addresses (web self-checks)
 PATUH_BROWSER_CONTEXT_PAGES = 40  # a browser context serves this many pages, then it is closed

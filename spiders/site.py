@@ -33,7 +33,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from checks.text import NEWS_PATH
-from crawler import workers
+from crawler import netguard, workers
 from crawler.browser import ContextRotation
 from crawler.items import PageItem, ScreenshotItem, UnitDone
 from crawler.workers import Reading
@@ -643,6 +643,9 @@ def describe_failure(failure: Failure) -> str:
     from twisted.internet import error as neterr
 
     exc = failure.value
+    request = getattr(failure, "request", None)
+    if request is not None and (why := netguard.refusal(urlparse(request.url).hostname)):
+        return why
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
     text = str(exc).lower()
@@ -654,7 +657,7 @@ def describe_failure(failure: Failure) -> str:
         if "robots" in text:
             return "robots"
         return f"permintaan diabaikan: {exc}"[:200]
-    if isinstance(exc, neterr.DNSLookupError):
+    if isinstance(exc, neterr.DNSLookupError) or "resolvehost" in type(exc).__name__.lower():
         return "DNS"
     if isinstance(exc, neterr.ConnectionRefusedError):
         return "refused"

@@ -141,7 +141,8 @@ def create_app(config: WebConfig) -> FastAPI:
     signer = security.CookieSigner(config.secret)
     env = make_env()
     checks = SelfChecks(config.db_url, config.work_dir, config.check_max_pages, config.check_render,
-                        cwd=config.check_cwd, archive_dir=config.archive_dir, screenshot_dir=config.screenshot_dir)
+                        cwd=config.check_cwd, archive_dir=config.archive_dir, screenshot_dir=config.screenshot_dir,
+                        allow_private=config.allow_private)
     session_age = config.session_hours * 3600
 
     @asynccontextmanager

@@ -9,7 +9,9 @@
   cookie) under the server secret: it is bound to one browser session and checked on every POST.
 - The self-check refuses any URL whose host resolves to an address that is not globally
   routable (private, loopback, link-local, shared, reserved, multicast, unspecified, and the
-  IPv4 forms of these inside IPv6) unless the administrator allowed private targets.
+  IPv4 forms of these inside IPv6) unless the administrator allowed private targets; the check
+  itself then runs with ``PATUH_PUBLIC_ONLY`` (``crawler.netguard``), so no redirect or link
+  leads it to such an address either.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from crawler.netguard import blocked
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("patuh-dummy-password")  # verified against for unknown names (same timing)
@@ -126,15 +130,6 @@ class CookieSigner:
 # --------------------------------------------------------------------------- SSRF guard
 
 
-def _blocked(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if mapped is not None and _blocked(mapped):
-            return True
-    return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-            or ip.is_reserved or ip.is_unspecified)
-
-
 def resolve_host(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (a timeout counts as failure: ``OSError``)."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -170,7 +165,7 @@ def check_target(url: str, allow_private: bool = False) -> str | None:
         return f"Nama host {host} tidak dapat ditemukan."
     if allow_private:
         return None
-    bad = [str(a) for a in addresses if _blocked(a)]
+    bad = [str(a) for a in addresses if blocked(a)]
     if bad:
         return (f"Alamat {host} mengarah ke jaringan privat, loopback atau link-local ({', '.join(bad)}); "
                 "pemeriksaan mandiri hanya untuk situs publik.")

@@ -58,8 +58,9 @@ class SelfChecks:
 
     def __init__(self, db_url: str, workdir: Path, max_pages: int = 100, render: str = "never",
                  cwd: Path | None = None, archive_dir: Path | None = None,
-                 screenshot_dir: Path | None = None) -> None:
+                 screenshot_dir: Path | None = None, allow_private: bool = False) -> None:
         self.db_url = db_url
+        self.allow_private = allow_private
         self.archive_dir = archive_dir
         self.screenshot_dir = screenshot_dir
         self.workdir = workdir
@@ -90,6 +91,8 @@ class SelfChecks:
             argv = [sys.executable, "-m", "crawler", "check", url, "--json", str(json_path), "--db", self.db_url,
                     "--max-pages", str(self.max_pages), "-s", "PATUH_PAGE_BATCH=1", "-s",
                     f"PATUH_RENDER={self.render}"]
+            if not self.allow_private:  # redirects and links must not lead it to private addresses either
+                argv += ["-s", "PATUH_PUBLIC_ONLY=True"]
             if self.archive_dir is not None:  # the evidence viewer reads the archive the check writes
                 argv += ["-s", f"PATUH_ARCHIVE_DIR={self.archive_dir.resolve()}"]
             if self.screenshot_dir is not None:

@@ -152,6 +152,8 @@ UNREACHABLE: dict[str, tuple[dict[str, Any] | None, str, tuple[str, ...]]] = {
                 ("-s", "DOWNLOAD_TIMEOUT=1")),
     "dns": (None, "DNS", ()),
     "start-page-not-html": ({"/": Reply(body=PNG, content_type="image/png")}, "HTML", ()),
+    # a web self-check: no connection to a private address, whatever the URL or a redirect names
+    "public-only": ({"/": html(HOME_PAGE)}, "privat", ("-s", "PATUH_PUBLIC_ONLY=True")),
 }
 
 
@@ -187,6 +189,8 @@ def test_unreachable_site_exits_3_with_unknown_findings(case: str, farm: SiteFar
     if case == "robots-disallow-all":
         assert site is not None
         assert site.pages_requested() == [], "a page robots.txt disallows was requested"
+    if case == "public-only":
+        assert site is not None and site.log == [], "a request reached a loopback address"
 
 
 @pytest.mark.parametrize("url", ["not-a-url", "ftp://x", "ftp://127.0.0.1/standar.pdf", "http://"])

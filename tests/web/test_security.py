@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from crawler.netguard import blocked
 from crawler.web import security
 from tests.web.conftest import PASSWORDS, Workspace
 
@@ -171,8 +172,21 @@ def test_malformed_targets_are_refused(url: str) -> None:
 def test_public_addresses_pass_and_private_pass_when_allowed() -> None:
     assert security.check_target("http://93.184.215.14/", allow_private=False) is None
     assert security.check_target("http://127.0.0.1:18700/", allow_private=True) is None
-    assert security._blocked(ipaddress.ip_address("::ffff:10.0.0.1"))
-    assert not security._blocked(ipaddress.ip_address("2606:4700::1111"))
+    assert blocked(ipaddress.ip_address("::ffff:10.0.0.1"))
+    assert not blocked(ipaddress.ip_address("2606:4700::1111"))
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "169.254.169.254", "::1", "::ffff:192.168.0.1", "0.0.0.0",
+                                     "fe80::1", "100.64.0.1"])
+def test_the_crawl_resolver_refuses_private_addresses(address: str) -> None:
+    """With PATUH_PUBLIC_ONLY every address Scrapy connects to passes `crawler.netguard` (redirects too)."""
+    from twisted.internet.error import DNSLookupError
+
+    from crawler.netguard import _public
+
+    with pytest.raises(DNSLookupError, match="privat"):
+        _public(address, "unit.example")
+    assert _public("93.184.215.14", "unit.example") == "93.184.215.14"
 
 
 def test_self_check_form_refuses_loopback_without_the_admin_setting(workspace: Workspace, make_client: Any,
