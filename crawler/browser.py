@@ -31,11 +31,7 @@ def playwright_settings() -> dict[str, Any]:
     path = chromium_path()
     if path is None:
         return {}
-    return {
-        "DOWNLOAD_HANDLERS": {
-            "http": "crawler.playwright_handler.LazyPlaywrightHandler",
-            "https": "crawler.playwright_handler.LazyPlaywrightHandler",
-        },
+    return {  # the download handler (crawler.settings) starts Playwright with the first page it renders
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": path, "headless": True, "args": CHROMIUM_ARGS},
         "PLAYWRIGHT_MAX_CONTEXTS": 4,  # rendering and screenshots: the one in use and one retiring, each

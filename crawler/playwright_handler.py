@@ -29,6 +29,10 @@ class LazyPlaywrightHandler:
     def __init__(self, crawler: Crawler) -> None:
         self._crawler = crawler
         self._http = HTTP11DownloadHandler.from_crawler(crawler)
+        # a site's pages come milliseconds apart while it is crawled, and never again once its crawl
+        # ended: Twisted's default keeps every idle connection 240 s, which at 9 sites a second holds
+        # thousands of sockets (and their buffers) to servers we are done with
+        self._http._pool.cachedConnectionTimeout = crawler.settings.getint("PATUH_IDLE_CONNECTION_TIMEOUT", 15)
         self._browser: Any = None
         self._start_lock: asyncio.Lock | None = None
 

@@ -32,6 +32,11 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"crawler.pipelines.StoragePipeline": 300}
+# Scrapy's HTTP/1.1 handler, and scrapy-playwright's for pages that must be rendered (started on the first)
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.playwright_handler.LazyPlaywrightHandler",
+    "https": "crawler.playwright_handler.LazyPlaywrightHandler",
+}
 
 # Patuh's own settings
 PATUH_MAX_PAGES_PER_SITE = 150
@@ -49,5 +54,6 @@ PATUH_SCREENSHOTS = "evidence"  # PNG of every page carrying evidence of a prese
 PATUH_SCREENSHOT_DIR = "data/screenshots"
 PATUH_ARCHIVE = True  # every response into WARC files
 PATUH_ARCHIVE_DIR = "data/archive"
+PATUH_IDLE_CONNECTION_TIMEOUT = 15  # seconds an idle keep-alive connection stays open (Twisted: 240)
 PATUH_PUBLIC_ONLY = False  # True: never connect to private/loopback/link-local addresses (web self-checks)
 PATUH_BROWSER_CONTEXT_PAGES = 40  # a browser context serves this many pages, then it is closed
