@@ -171,7 +171,7 @@ class StoragePipeline:
             return
         if item.read:  # the worker archived it as it read it
             return
-        if item.reused == "sha256" and item.warc_record:  # the worker wrote its revisit record
+        if item.reused in ("304", "sha256") and item.warc_record:  # a worker wrote its revisit record
             row["warc_record"] = item.warc_record
             return
         try:

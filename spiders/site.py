@@ -318,6 +318,17 @@ class SiteSpider(scrapy.Spider):
             self.logger.warning("reading %s failed: %s", url, exc)
             return Reading(error=f"dokumen tidak dapat dibaca: {type(exc).__name__}")
 
+    async def _revisit(self, url: str, fetched_at: datetime, refers_to: str, sha256: str, status: int, reason: str,
+                       headers: list[tuple[bytes, bytes]]) -> str | None:
+        """The ref of a revisit record a worker wrote, or None (storage then writes it, or says why not)."""
+        try:
+            ref: str = await workers.run(self.executor, workers.revisit_job, self._archive_root, url, fetched_at,
+                                         refers_to, sha256, status, reason, headers)
+            return ref
+        except Exception as exc:  # the original is gone or damaged, or a worker died
+            self.logger.debug("revisit of %s left to storage: %s", url, exc)
+            return None
+
     @property
     def ocr_enabled(self) -> bool:
         if self._ocr is None:
@@ -421,13 +432,20 @@ class SiteSpider(scrapy.Spider):
         prev = state.previous.get(url)
         now = datetime.now(UTC)
         if response.status == 304 and prev:
+            headers = _headers(response)
+            record = None
+            if prev.get("warc_record") and self.settings.getbool("PATUH_ARCHIVE", True):
+                # a worker writes the revisit record (it reads the original back): a re-sweep is mostly
+                # 304s, and this keeps the reactor's core for fetching
+                record = await self._revisit(response.url, now, prev["warc_record"], prev["sha256"], 304,
+                                             "Not Modified", headers)
             state.inflight -= 1
             if start:
                 state.reachable = prev["kind"] == "html"
             yield self._item(state, unit=state.key, url=url, final_url=response.url, status=304, content_type=ctype,
                              kind=prev["kind"], sha256=prev["sha256"], size=0, depth=depth, fetched_at=now,
-                             reused="304", reused_from=prev["id"], headers=_headers(response), reason="Not Modified",
-                             refers_to=prev.get("warc_record"))
+                             reused="304", reused_from=prev["id"], headers=headers, reason="Not Modified",
+                             refers_to=prev.get("warc_record"), warc_record=record)
             if start:
                 for out in self._seed_from_previous(state):
                     yield out

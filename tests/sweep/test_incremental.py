@@ -38,6 +38,22 @@ def test_unchanged_resweep_revalidates_and_reuses(tmp_path: Path, sites: list[Et
     assert codes and set(codes) == {304}  # every page answered "not modified" to our conditional request
     assert _reuse_counts(db, 2) == {"304": sum(len(s.pages) for s in sites)}
     assert _statuses(db, 2)[sites[0].url]["service_charter"] == "present"  # judged from the reused documents
+    _assert_revisits_resolve(tmp_path, db, 2, sum(len(s.pages) for s in sites))
+
+
+def _assert_revisits_resolve(tmp_path: Path, db: Path, sweep: int, pages: int) -> None:
+    """Every page of the sweep is archived as a revisit record that resolves to the archived body."""
+    archive = WarcArchive(tmp_path / "data" / "archive")
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT p.url, p.sha256, p.warc_record FROM page p JOIN visit v ON v.id = p.visit_id "
+                           "WHERE v.sweep_id = ?", (sweep,)).fetchall()
+    assert len(rows) == pages
+    for url, sha, ref in rows:
+        record = archive.read_record(ref)
+        assert record.type == "revisit" and record.url == url
+        resolved = archive.read_record(ref, resolve=True)
+        assert resolved.original is not None and resolved.original.type == "response"
+        assert hashlib.sha256(resolved.body).hexdigest() == sha
 
 
 def test_unchanged_body_without_validators_is_reused_and_archived_as_revisit(
@@ -51,17 +67,7 @@ def test_unchanged_body_without_validators_is_reused_and_archived_as_revisit(
     assert patuh(db, "sweep", "-s", "PATUH_REVISIT_DAYS=1").returncode == 0
     assert _reuse_counts(db, 2) == {"sha256": len(sites[0].pages)}
     assert _statuses(db, 1) == _statuses(db, 2)
-    archive = WarcArchive(tmp_path / "data" / "archive")
-    with sqlite3.connect(db) as con:
-        rows = con.execute("SELECT p.url, p.sha256, p.warc_record FROM page p JOIN visit v ON v.id = p.visit_id "
-                           "WHERE v.sweep_id = 2").fetchall()
-    assert len(rows) == len(sites[0].pages)
-    for url, sha, ref in rows:
-        record = archive.read_record(ref)
-        assert record.type == "revisit" and record.url == url
-        resolved = archive.read_record(ref, resolve=True)
-        assert resolved.original is not None and resolved.original.type == "response"
-        assert hashlib.sha256(resolved.body).hexdigest() == sha
+    _assert_revisits_resolve(tmp_path, db, 2, len(sites[0].pages))
 
 
 def test_revisit_policy_skips_pages_not_due(tmp_path: Path, sites: list[EtagSite]) -> None:
