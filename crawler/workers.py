@@ -47,12 +47,7 @@ _archives: dict[tuple[str, int], Any] = {}  # one writer per process (file names
 def archive_job(root: str, url: str, status: int, reason: str, headers: list[tuple[bytes, bytes]], body: bytes,
                 fetched_at: datetime, rendered: bytes = b"") -> str:
     """Write one response (and a rendered page's DOM) to this process's WARC file; its record ref."""
-    from storage.archive import WarcArchive
-
-    key = (root, os.getpid())
-    archive = _archives.get(key)
-    if archive is None:
-        archive = _archives[key] = WarcArchive(root)
+    archive = _archive(root)
     ref = archive.write_response(url, status, reason, headers, body, fetched_at)
     if rendered:
         archive.write_resource(url, "text/html; charset=utf-8", rendered, fetched_at, record_type="conversion",
@@ -66,14 +61,19 @@ def revisit_job(root: str, url: str, fetched_at: datetime, refers_to: str, sha25
 
     The original is read back to check its SHA-256 (storage.archive), which is why a sweep that finds
     most pages unchanged does this here and not on the reactor."""
+    return str(_archive(root).write_revisit(url, fetched_at, refers_to, sha256, status=status, headers=headers,
+                                            reason=reason))
+
+
+def _archive(root: str) -> Any:
+    """This process's WARC writer under `root` (file names carry the pid)."""
     from storage.archive import WarcArchive
 
     key = (root, os.getpid())
     archive = _archives.get(key)
     if archive is None:
         archive = _archives[key] = WarcArchive(root)
-    return str(archive.write_revisit(url, fetched_at, refers_to, sha256, status=status, headers=headers,
-                                     reason=reason))
+    return archive
 
 
 @dataclass(slots=True)

@@ -12,6 +12,11 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
+try:
+    import re2 as _re2
+except ImportError:  # pragma: no cover - google-re2 is a dependency
+    _re2 = None
+
 MIN_TEXT = 250  # characters of visible main text below which a scripted page is suspect
 SPA_ROOTS = ("#app", "#root", "#__next", "#__nuxt", "[ng-app]", "[data-reactroot]", "[data-v-app]", "#svelte")
 PLACEHOLDER = re.compile(r"(memuat|sedang dimuat|loading|please wait|mohon tunggu|harap tunggu)", re.I)
@@ -22,6 +27,18 @@ FETCHES = re.compile(r"\b(fetch\s*\(|XMLHttpRequest|\$\.(?:get|getJSON|ajax)\s*\
 
 _ROOT_MARKERS = ("<noscript", "ng-app", "data-reactroot", "data-v-app", "__next", "__nuxt", "svelte",
                  'id="app"', "id='app'", "id=app", 'id="root"', "id='root'", "id=root")
+# the markers and placeholder words as one RE2 alternation of literals: one linear scan of a page
+# instead of nineteen (0.2 ms per page); the same answer as testing each with `in`
+_ANY_MARKER = _re2.compile("|".join(re.escape(m) for m in _ROOT_MARKERS + PLACEHOLDER_WORDS)) if _re2 else None
+
+
+def _has_marker(lowered: str) -> bool:
+    if _ANY_MARKER is not None:
+        try:
+            return _ANY_MARKER.search(lowered) is not None
+        except UnicodeEncodeError:  # lone surrogates: RE2 takes UTF-8 only
+            pass
+    return any(m in lowered for m in _ROOT_MARKERS) or any(w in lowered for w in PLACEHOLDER_WORDS)
 
 
 def precheck(html: str) -> str:
@@ -31,7 +48,7 @@ def precheck(html: str) -> str:
     lowered = html[:2_000_000].lower()
     if "<script" not in lowered:
         return "no"
-    if any(m in lowered for m in _ROOT_MARKERS) or any(w in lowered for w in PLACEHOLDER_WORDS):
+    if _has_marker(lowered):
         return "look"
     return "text"
 

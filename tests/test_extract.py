@@ -196,3 +196,18 @@ def test_reading_links_only_reads_no_document_and_a_broken_document_keeps_its_li
     failed = workers.read_job("http://u.example/", "html", html, "text/html", "0" * 64, "t")
     assert calls == ["http://u.example/"] and failed.document is None and failed.error
     assert failed.links == [("http://u.example/layanan", "Layanan", "main")]
+
+
+@pytest.mark.parametrize("tail", ["", "<p>teks biasa</p>", "<div id='root'></div>", '<div id="app">', "<div id=app>",
+                                  "<noscript>x</noscript>", "<p>Memuat data…</p>", "please wait", "<html ng-app>",
+                                  "data-v-app", "__NUXT__", "svelte-1x", "mohon tunggu", "\ud800 loading", "id = app"])
+def test_render_precheck_finds_a_marker_exactly_where_a_substring_test_does(tail: str) -> None:
+    """The precheck scans a page once (RE2) for the app-root markers and placeholder words; its answer
+    must be that of testing each marker with `in` (lone surrogates included, which RE2 cannot take)."""
+    from spiders import render
+
+    for html in (f"<html><body>{tail}</body></html>", f"<html><script>var a;</script><body>{tail}</body></html>"):
+        lowered = html.lower()
+        expected = ("no" if "<script" not in lowered else "look" if any(
+            m in lowered for m in render._ROOT_MARKERS + render.PLACEHOLDER_WORDS) else "text")
+        assert render.precheck(html) == expected
