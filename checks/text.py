@@ -67,15 +67,15 @@ class MemoPattern:
         new[text] = found
         return found
 
+    def _ruled_out(self, text: str) -> bool:
+        """Whether the RE2 superset proves the regex matches nowhere in `text`."""
+        return self._pre is not None and len(text) >= prefilter.MIN_CHARS and not prefilter.can_match(self._pre, text)
+
     def _search(self, text: str) -> re.Match[str] | None:
-        if self._pre is not None and len(text) >= prefilter.MIN_CHARS and not prefilter.can_match(self._pre, text):
-            return None
-        return self.regex.search(text)
+        return None if self._ruled_out(text) else self.regex.search(text)
 
     def _match(self, text: str) -> re.Match[str] | None:
-        if self._pre is not None and len(text) >= prefilter.MIN_CHARS and not prefilter.can_match(self._pre, text):
-            return None
-        return self.regex.match(text)
+        return None if self._ruled_out(text) else self.regex.match(text)
 
     def search(self, text: str) -> re.Match[str] | None:
         if len(text) > MEMO_MAX_CHARS:

@@ -318,15 +318,22 @@ class SiteSpider(scrapy.Spider):
             self.logger.warning("reading %s failed: %s", url, exc)
             return Reading(error=f"dokumen tidak dapat dibaca: {type(exc).__name__}")
 
-    async def _revisit(self, url: str, fetched_at: datetime, refers_to: str, sha256: str, status: int, reason: str,
-                       headers: list[tuple[bytes, bytes]]) -> str | None:
-        """The ref of a revisit record a worker wrote, or None (storage then writes it, or says why not)."""
+    def _revisit_args(self, url: str, fetched_at: datetime, prev: dict[str, Any], sha256: str, status: int,
+                      reason: str, headers: list[tuple[bytes, bytes]]) -> tuple[Any, ...] | None:
+        """The arguments of `workers.revisit_job` for a body an earlier visit archived, or None (no
+        archive, or no earlier record: storage then archives what it can)."""
+        if not prev.get("warc_record") or not self.settings.getbool("PATUH_ARCHIVE", True):
+            return None
+        return (self._archive_root, url, fetched_at, prev["warc_record"], sha256, status, reason, headers)
+
+    async def _revisit(self, args: tuple[Any, ...]) -> str | None:
+        """The ref of the revisit record a worker wrote (the original is read back, which is why it is
+        done there), or None (storage then writes it, or says why not)."""
         try:
-            ref: str = await workers.run(self.executor, workers.revisit_job, self._archive_root, url, fetched_at,
-                                         refers_to, sha256, status, reason, headers)
+            ref: str = await workers.run(self.executor, workers.revisit_job, *args)
             return ref
         except Exception as exc:  # the original is gone or damaged, or a worker died
-            self.logger.debug("revisit of %s left to storage: %s", url, exc)
+            self.logger.debug("revisit of %s left to storage: %s", args[1], exc)
             return None
 
     @property
@@ -433,12 +440,9 @@ class SiteSpider(scrapy.Spider):
         now = datetime.now(UTC)
         if response.status == 304 and prev:
             headers = _headers(response)
-            record = None
-            if prev.get("warc_record") and self.settings.getbool("PATUH_ARCHIVE", True):
-                # a worker writes the revisit record (it reads the original back): a re-sweep is mostly
-                # 304s, and this keeps the reactor's core for fetching
-                record = await self._revisit(response.url, now, prev["warc_record"], prev["sha256"], 304,
-                                             "Not Modified", headers)
+            # a re-sweep is mostly 304s: their revisit records are written off the reactor's core
+            revisit = self._revisit_args(response.url, now, prev, prev["sha256"], 304, "Not Modified", headers)
+            record = await self._revisit(revisit) if revisit else None
             state.inflight -= 1
             if start:
                 state.reachable = prev["kind"] == "html"
@@ -473,11 +477,9 @@ class SiteSpider(scrapy.Spider):
         want_links = kind == "html" and bool(state.reachable or not start)
         want_doc = not same and kind in READ_KINDS
         reading = Reading()
-        revisit = None
-        if same and prev and prev.get("warc_record") and want_links and self.settings.getbool("PATUH_ARCHIVE", True):
-            # the worker that reads the links also writes the revisit record (it reads the original back)
-            revisit = (self._archive_root, response.url, now, prev["warc_record"], sha, response.status,
-                       status_reason, headers)
+        # the worker that reads an unchanged page's links also writes its revisit record
+        revisit = self._revisit_args(response.url, now, prev, sha, response.status, status_reason,
+                                     headers) if same and prev and want_links else None
         if want_links or want_doc:
             # the unit stays in flight while a worker reads the page: it cannot end meanwhile
             reading = await self._read(
@@ -507,7 +509,6 @@ class SiteSpider(scrapy.Spider):
             reused="sha256" if same else None, reused_from=prev["id"] if same and prev else None,
             headers=headers, reason=status_reason, raw_body=body if same else b"",
             refers_to=prev.get("warc_record") if same and prev else None, **_read_fields(reading, want_doc),
-            **({"warc_record": reading.warc_record} if revisit else {}),
         )
         if start and state.reachable:
             # before the start page's own links, so that known pages follow the revisit policy
@@ -624,9 +625,10 @@ class SiteSpider(scrapy.Spider):
 
 
 def _read_fields(reading: Reading, read: bool) -> dict[str, Any]:
-    """The PageItem fields of a worker's reading (none when the document was not to be read)."""
+    """The PageItem fields of a worker's reading: when the document was not to be read, only the
+    revisit record it may have written."""
     if not read:
-        return {}
+        return {"warc_record": reading.warc_record} if reading.warc_record else {}
     return {"read": True, "document": reading.document, "text": reading.text, "hits": reading.hits,
             "warc_record": reading.warc_record, "error": reading.error}
 

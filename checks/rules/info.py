@@ -63,15 +63,15 @@ class OpeningHoursPublished(Rule):
         seq = lines(doc, regions)
         for line in seq:
             t = line.norm
-            clock = CLOCK_RANGE.search(t)
-            if not clock and not ALWAYS_OPEN.search(t):
+            clock, always = CLOCK_RANGE.search(t), ALWAYS_OPEN.search(t)
+            if not clock and not always:
                 continue  # neither a time range nor "24 jam": nothing below can hold
             heads = norm(" ".join(line.block.headings))
             if EVENT.search(t) or EVENT.search(heads) or DATE.search(t):
                 continue
             if clock and (DAY.search(t) or self._day_nearby(seq, line)):
                 yield self.hit(doc, line.block, self._with_heading(line), 0.9)
-            elif ALWAYS_OPEN.search(t) and ALWAYS_CONTEXT.search(t + " " + heads):
+            elif always and ALWAYS_CONTEXT.search(t + " " + heads):
                 yield self.hit(doc, line.block, self._with_heading(line), 0.75)
 
     @staticmethod
