@@ -2,7 +2,8 @@
 
 Extraction and judgement run in a worker process (`crawler.workers`); this pipeline only awaits
 them and writes rows. Nothing is kept per unit beyond its unwritten batch, so memory follows the
-number of units crawling at once, not the size of the sweep.
+number of units crawling at once, not the size of the sweep. Rows are written by one storage thread,
+in the order they were handed over: the reactor goes on fetching and feeding the workers meanwhile.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import asyncio
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,6 +96,13 @@ class StoragePipeline:
         self.screenshots = False
         self.shot_dir = Path("data/screenshots")
         self.archive: WarcArchive | None = None
+        # one thread, so writes keep their order (a unit's pages before its verdicts); SQLite and the
+        # PostgreSQL driver let go of the GIL while they work
+        self.storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patuh-storage")
+
+    async def _stored(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run `fn(*args)` on the storage thread and await its result."""
+        return await asyncio.wrap_future(self.storage.submit(fn, *args))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -118,7 +128,7 @@ class StoragePipeline:
                 if expected and count >= expected[0] and not expected[1].done():
                     expected[1].set_result(None)
         elif isinstance(item, ScreenshotItem):
-            self._store_screenshot(item)
+            await self._store_screenshot(item)
         elif isinstance(item, UnitDone):
             # Scrapy may hand items of different responses over out of order: wait until every page
             # item the spider yielded for this unit has been stored
@@ -162,7 +172,7 @@ class StoragePipeline:
                     self.hits.setdefault(item.unit, {})[item.url] = item.hits
             self.rows.setdefault(item.unit, []).append(row)
         if len(self.rows.get(item.unit, ())) + len(self.reuse.get(item.unit, ())) >= self.batch:
-            self._flush(item.unit)
+            await self._flush(item.unit)
 
     def _archive(self, item: PageItem, row: dict[str, Any]) -> None:
         """Responses no worker read into the WARC archive: revisits of known bodies, and fetched bodies
@@ -197,42 +207,47 @@ class StoragePipeline:
         except Exception as exc:  # the archive failing must not cost the crawl
             log.warning("archive: %s not written: %s", item.url, exc)
 
-    def _flush(self, unit: str) -> None:
+    async def _flush(self, unit: str) -> None:
         rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
-        if not rows and not reuse:
-            return
+        if rows or reuse:
+            await self._stored(self._write, self.visits[unit], rows, reuse)
+
+    def _write(self, visit_id: int, rows: list[dict[str, Any]], reuse: list[tuple[int, dict[str, Any]]]) -> None:
         with session(self.engine) as s:
             if rows:
-                repo.add_pages(s, self.visits[unit], rows)
+                repo.add_pages(s, visit_id, rows)
             if reuse:
-                repo.reuse_pages(s, self.visits[unit], reuse)
+                repo.reuse_pages(s, visit_id, reuse)
 
     async def _done(self, item: UnitDone) -> None:
-        self._flush(item.unit)
+        await self._flush(item.unit)
         self.urls.pop(item.unit, None)
         visit_id = self.visits[item.unit]
         changed = self.changed.pop(item.unit, 0)
         hits = self.hits.pop(item.unit, {})
-        verdicts = self._unchanged_verdicts(item, visit_id) if not changed and item.reachable else None
+        verdicts = None
+        if not changed and item.reachable:
+            verdicts = await self._stored(self._unchanged_verdicts, item, visit_id)
         if verdicts is None and not item.reachable:
             verdicts = [asdict(v) for v in unknown_verdicts(item.error or "tidak diketahui")]
         index = None
         if verdicts is None:
             verdicts, index = await self._decide(visit_id, hits)
+        await self._stored(self._save, visit_id, verdicts, item, index)
+        if self.screenshots:
+            await self._request_screenshots(visit_id, verdicts)
+
+    def _save(self, visit_id: int, verdicts: list[dict[str, Any]], item: UnitDone,
+              index: list[tuple[int, str, str, str, bool]] | None) -> None:
         with session(self.engine) as s:
             save_verdicts(s, visit_id, verdicts, item, index)
-        if self.screenshots:
-            self._request_screenshots(visit_id, verdicts)
 
     async def _decide(self, visit_id: int, hits: dict[str, list[Hit]]
                       ) -> tuple[list[dict[str, Any]], list[tuple[int, str, str, str, bool]]]:
         """A unit's verdicts from its pages' evidence, in page order: the hits found as each page was
         read, and for pages whose stored document stands (reused), hits read again from storage.
         Also the visit's page index it read."""
-        with session(self.engine) as s:
-            index = repo.visit_page_index(s, visit_id)
-            missing = {pid for pid, url, _, _, has_doc in index if has_doc and url not in hits}
-            stored = repo.visit_documents(s, visit_id, only=missing) if missing else []
+        index, stored = await self._stored(self._stored_documents, visit_id, set(hits))
         again: dict[int, list[Hit]] = {}
         if stored:
             found = await workers.run(self.executor, workers.inspect_job, [d for _, d in stored])
@@ -250,6 +265,14 @@ class StoragePipeline:
             kinds[kind] += 1
         return [asdict(v) for v in decide(ordered, kinds)], index
 
+    def _stored_documents(self, visit_id: int, read: set[str]
+                          ) -> tuple[list[tuple[int, str, str, str, bool]], list[tuple[int, str]]]:
+        """The visit's page index, and the stored documents of its pages not read in this sweep."""
+        with session(self.engine) as s:
+            index = repo.visit_page_index(s, visit_id)
+            missing = {pid for pid, url, _, _, has_doc in index if has_doc and url not in read}
+            return index, repo.visit_documents(s, visit_id, only=missing) if missing else []
+
     def _unchanged_verdicts(self, item: UnitDone, visit_id: int) -> list[dict[str, Any]] | None:
         """Nothing of the unit changed since its last visit, and the rules neither: its verdicts stand."""
         with session(self.engine) as s:
@@ -264,7 +287,7 @@ class StoragePipeline:
             return None
         return before
 
-    def _request_screenshots(self, visit_id: int, verdicts: list[dict[str, Any]]) -> None:
+    async def _request_screenshots(self, visit_id: int, verdicts: list[dict[str, Any]]) -> None:
         """Every page that carries evidence of a present finding gets a screenshot, once per body."""
         from spiders.site import screenshot_request
 
@@ -279,14 +302,17 @@ class StoragePipeline:
             path = self.shot_dir / f"{sha}.png"
             if path.exists():  # the same body was shot before: link it again
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                with session(self.engine) as s:
-                    repo.attach_screenshot(s, visit_id, url, str(path), digest)
+                await self._stored(self._attach, visit_id, url, str(path), digest)
                 continue
             spider = self.crawler.spider if self.crawler else None
             if spider is not None and self.crawler is not None and self.crawler.engine is not None:
                 self.crawler.engine.crawl(screenshot_request(spider, visit_id, url, sha))  # type: ignore[arg-type]
 
-    def _store_screenshot(self, item: ScreenshotItem) -> None:
+    def _attach(self, visit_id: int, url: str, path: str, digest: str) -> None:
+        with session(self.engine) as s:
+            repo.attach_screenshot(s, visit_id, url, path, digest)
+
+    async def _store_screenshot(self, item: ScreenshotItem) -> None:
         self.shot_dir.mkdir(parents=True, exist_ok=True)
         path = self.shot_dir / f"{item.page_sha256}.png"
         tmp = path.with_suffix(".tmp")
@@ -297,11 +323,14 @@ class StoragePipeline:
                 self.archive.write_resource(item.url, "image/png", item.png, datetime.now(UTC))
             except Exception as exc:
                 log.warning("archive: screenshot of %s not written: %s", item.url, exc)
-        with session(self.engine) as s:
-            repo.attach_screenshot(s, item.visit_id, item.url, str(path), hashlib.sha256(item.png).hexdigest())
+        await self._stored(self._attach, item.visit_id, item.url, str(path), hashlib.sha256(item.png).hexdigest())
 
     def close_spider(self) -> None:
-        for unit in set(self.rows) | set(self.reuse):
-            self._flush(unit)
-        if self.archive is not None:
-            self.archive.close()
+        try:
+            for unit in set(self.rows) | set(self.reuse):
+                rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
+                self.storage.submit(self._write, self.visits[unit], rows, reuse).result()
+        finally:
+            self.storage.shutdown(wait=True)
+            if self.archive is not None:
+                self.archive.close()
