@@ -82,6 +82,31 @@ def join(base: str, href: str) -> str:
     return urljoin(base, href)
 
 
+_SITE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
+
+
+def link_target(base: str, href: str) -> str:
+    """`urldefrag(urljoin(base, href))[0]`, remembered for absolute and root-relative links (a
+    page's menus, sidebar and footer link the same URLs, written either way, from every page)."""
+    if _ABSOLUTE.match(href):
+        return _link_target(base.split(":", 1)[0].lower() + "://x/", href)
+    if href.startswith("/") and not href.startswith("//"):
+        site = _SITE.match(base)  # a root-relative link depends on the base's scheme and host only
+        if site:
+            return _link_target(site.group(0) + "/", href)
+    return urldefrag(urljoin(base, href))[0]
+
+
+@lru_cache(maxsize=8192)
+def _link_target(base: str, href: str) -> str:
+    return urldefrag(urljoin(base, href))[0]
+
+
+def _text(el: etree._Element) -> str:
+    """All the text inside an element (`text_content()`); an element without children is its text."""
+    return (el.text or "") if len(el) == 0 else _text_of(el)
+
+
 def _region_of(el: etree._Element, inherited: str) -> str:
     if inherited in ("footer", "nav"):
         return inherited
@@ -182,7 +207,7 @@ class _Walker:
         region = _region_of(el, region)
         if tag in HEADING_LEVEL:
             self.flush()
-            text = clean(_text_of(el))
+            text = clean(_text(el))
             if text:
                 self.push_heading(region, HEADING_LEVEL[tag], text)
                 self.emit(text, tag, region)
@@ -235,7 +260,7 @@ class _Walker:
         href = (el.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#")) or len(self.links) >= MAX_LINKS:
             return
-        text = clean(_text_of(el))
+        text = clean(_text(el))
         if not text:
             for img in el.iter("img"):
                 text = clean(img.get("alt") or img.get("title") or "")
@@ -243,7 +268,7 @@ class _Walker:
                     break
         text = text or clean(el.get("title") or el.get("aria-label") or "")
         try:
-            absolute = urldefrag(join(self.url, href))[0]
+            absolute = link_target(self.url, href)
         except ValueError:
             return
         self.links.append(Link(url=absolute, text=text[:300], region=region))
@@ -353,8 +378,7 @@ def extract_html(url: str, html: str, kind: str = "html") -> Document:
             forms.append({"fields": len(inputs), "text": any(i.tag == "textarea" for i in inputs)})
     if forms:
         meta["forms"] = forms[:20]
-    scripts = root.xpath("//script")
-    meta["scripts"] = len(scripts)
+    meta["scripts"] = int(root.xpath("count(//script)"))
     return Document(
         url=url, kind=kind, title=title[:300], lang=lang, blocks=walker.blocks, tables=walker.tables,
         links=walker.links, images=walker.images, meta=meta,

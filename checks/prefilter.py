@@ -115,9 +115,17 @@ def superset(regex: re.Pattern[str]) -> Any | None:
         return None
 
 
+# google-re2's `search` builds a match object and maps byte offsets back to characters, half the cost
+# of a call; a yes/no needs neither, so when the wheel has its usual inside the automaton is asked directly
+_UNANCHORED = getattr(getattr(_re2, "_Anchor", None), "UNANCHORED", None)
+
+
 def can_match(pre: Any, text: str) -> bool:
     """False only when `pre` (from `superset`) proves the regex matches nowhere in `text`."""
     try:
+        if _UNANCHORED is not None:
+            data = text.encode("utf-8")
+            return bool(pre._regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] != -1)
         return pre.search(text) is not None
-    except Exception:  # text RE2 cannot take (lone surrogates): let the regex decide
+    except Exception:  # text RE2 cannot take (lone surrogates), another wheel: let the regex decide
         return True

@@ -186,8 +186,17 @@ def read_job(url: str, kind: str, body: bytes, content_type: str, sha256: str, c
 
 
 def frontier_links(doc: Document) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]], str]:
-    """(links, images, title) of a document in the shape `spiders.links.outline` gives them."""
-    links = [(x.url, x.text[:200], x.region) for x in doc.links if x.url.startswith(("http://", "https://"))]
+    """(links, images, title) of a document in the shape `spiders.links.outline` gives them.
+
+    A link given again with the same text (a menu and its mobile copy) is left out: the spider takes
+    a URL's first mention on a page, so it would change nothing but the reactor's work."""
+    links = []
+    seen: set[tuple[str, str]] = set()
+    for x in doc.links:
+        key = (x.url, x.text[:200])
+        if key not in seen and x.url.startswith(("http://", "https://")):
+            seen.add(key)
+            links.append((key[0], key[1], x.region))
     extra = list(doc.meta.get("frames") or [])
     if doc.meta.get("refresh"):
         extra.append(doc.meta["refresh"])
