@@ -67,34 +67,34 @@ def clean(text: str) -> str:
 
 
 _ABSOLUTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#\s]")
-
-
-@lru_cache(maxsize=8192)
-def _join_absolute(href: str, base_scheme: str) -> str:
-    # urljoin's result for a URL with its own scheme and host depends on the base's scheme only
-    return urljoin(f"{base_scheme}://x/", href)
-
-
-def join(base: str, href: str) -> str:
-    """`urljoin`, remembered for absolute links: menus link the same URLs from every page."""
-    if _ABSOLUTE.match(href):
-        return _join_absolute(href, base.split(":", 1)[0].lower())
-    return urljoin(base, href)
-
-
 _SITE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
 
 
-def link_target(base: str, href: str) -> str:
-    """`urldefrag(urljoin(base, href))[0]`, remembered for absolute and root-relative links (a
-    page's menus, sidebar and footer link the same URLs, written either way, from every page)."""
+def _base_for(base: str, href: str) -> str | None:
+    """The part of `base` that `urljoin(base, href)` depends on, when it is less than all of it: the
+    scheme for an absolute link, scheme and host for a root-relative one (a page's menus, sidebar and
+    footer link the same URLs, written either way, from every page); None otherwise."""
     if _ABSOLUTE.match(href):
-        return _link_target(base.split(":", 1)[0].lower() + "://x/", href)
+        return base.split(":", 1)[0].lower() + "://x/"
     if href.startswith("/") and not href.startswith("//"):
-        site = _SITE.match(base)  # a root-relative link depends on the base's scheme and host only
-        if site:
-            return _link_target(site.group(0) + "/", href)
-    return urldefrag(urljoin(base, href))[0]
+        site = _SITE.match(base)
+        return site.group(0) + "/" if site else None
+    return None
+
+
+def join(base: str, href: str) -> str:
+    """`urljoin`, remembered for absolute and root-relative links."""
+    short = _base_for(base, href)
+    return _join(short, href) if short else urljoin(base, href)
+
+
+def link_target(base: str, href: str) -> str:
+    """`urldefrag(urljoin(base, href))[0]`, remembered like `join`."""
+    short = _base_for(base, href)
+    return _link_target(short, href) if short else urldefrag(urljoin(base, href))[0]
+
+
+_join = lru_cache(maxsize=8192)(urljoin)
 
 
 @lru_cache(maxsize=8192)
