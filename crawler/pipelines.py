@@ -77,6 +77,21 @@ def judge_visit(s: Any, visit_id: int, done: UnitDone) -> None:
     save_verdicts(s, visit_id, workers.judge_job([d for _, d in docs], done.reachable, done.error), done)
 
 
+def _write_pages(s: Any, visit_id: int, rows: list[dict[str, Any]], reuse: list[tuple[int, dict[str, Any]]]) -> None:
+    if rows:
+        repo.add_pages(s, visit_id, rows)
+    if reuse:
+        repo.reuse_pages(s, visit_id, reuse)
+
+
+def _stored_documents(s: Any, visit_id: int, read: set[str]
+                      ) -> tuple[list[tuple[int, str, str, str, bool]], list[tuple[int, str]]]:
+    """The visit's page index, and the stored documents of its pages not read in this sweep."""
+    index = repo.visit_page_index(s, visit_id)
+    missing = {pid for pid, url, _, _, has_doc in index if has_doc and url not in read}
+    return index, repo.visit_documents(s, visit_id, only=missing) if missing else []
+
+
 class StoragePipeline:
     """Stores every page, judges every unit when its crawl ends."""
 
@@ -101,8 +116,12 @@ class StoragePipeline:
         self.storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patuh-storage")
 
     async def _stored(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run `fn(*args)` on the storage thread and await its result."""
-        return await asyncio.wrap_future(self.storage.submit(fn, *args))
+        """Run `fn(session, *args)` in a session on the storage thread and await its result."""
+        return await asyncio.wrap_future(self.storage.submit(self._in_session, fn, *args))
+
+    def _in_session(self, fn: Callable[..., Any], *args: Any) -> Any:
+        with session(self.engine) as s:
+            return fn(s, *args)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -210,14 +229,7 @@ class StoragePipeline:
     async def _flush(self, unit: str) -> None:
         rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
         if rows or reuse:
-            await self._stored(self._write, self.visits[unit], rows, reuse)
-
-    def _write(self, visit_id: int, rows: list[dict[str, Any]], reuse: list[tuple[int, dict[str, Any]]]) -> None:
-        with session(self.engine) as s:
-            if rows:
-                repo.add_pages(s, visit_id, rows)
-            if reuse:
-                repo.reuse_pages(s, visit_id, reuse)
+            await self._stored(_write_pages, self.visits[unit], rows, reuse)
 
     async def _done(self, item: UnitDone) -> None:
         await self._flush(item.unit)
@@ -233,21 +245,16 @@ class StoragePipeline:
         index = None
         if verdicts is None:
             verdicts, index = await self._decide(visit_id, hits)
-        await self._stored(self._save, visit_id, verdicts, item, index)
+        await self._stored(save_verdicts, visit_id, verdicts, item, index)
         if self.screenshots:
             await self._request_screenshots(visit_id, verdicts)
-
-    def _save(self, visit_id: int, verdicts: list[dict[str, Any]], item: UnitDone,
-              index: list[tuple[int, str, str, str, bool]] | None) -> None:
-        with session(self.engine) as s:
-            save_verdicts(s, visit_id, verdicts, item, index)
 
     async def _decide(self, visit_id: int, hits: dict[str, list[Hit]]
                       ) -> tuple[list[dict[str, Any]], list[tuple[int, str, str, str, bool]]]:
         """A unit's verdicts from its pages' evidence, in page order: the hits found as each page was
         read, and for pages whose stored document stands (reused), hits read again from storage.
         Also the visit's page index it read."""
-        index, stored = await self._stored(self._stored_documents, visit_id, set(hits))
+        index, stored = await self._stored(_stored_documents, visit_id, set(hits))
         again: dict[int, list[Hit]] = {}
         if stored:
             found = await workers.run(self.executor, workers.inspect_job, [d for _, d in stored])
@@ -265,21 +272,13 @@ class StoragePipeline:
             kinds[kind] += 1
         return [asdict(v) for v in decide(ordered, kinds)], index
 
-    def _stored_documents(self, visit_id: int, read: set[str]
-                          ) -> tuple[list[tuple[int, str, str, str, bool]], list[tuple[int, str]]]:
-        """The visit's page index, and the stored documents of its pages not read in this sweep."""
-        with session(self.engine) as s:
-            index = repo.visit_page_index(s, visit_id)
-            missing = {pid for pid, url, _, _, has_doc in index if has_doc and url not in read}
-            return index, repo.visit_documents(s, visit_id, only=missing) if missing else []
-
-    def _unchanged_verdicts(self, item: UnitDone, visit_id: int) -> list[dict[str, Any]] | None:
+    @staticmethod
+    def _unchanged_verdicts(s: Any, item: UnitDone, visit_id: int) -> list[dict[str, Any]] | None:
         """Nothing of the unit changed since its last visit, and the rules neither: its verdicts stand."""
-        with session(self.engine) as s:
-            visit = repo.get_visit(s, visit_id)
-            if visit is None or visit.sweep_id is None:
-                return None
-            before = repo.previous_verdicts(s, visit.unit_id, visit.sweep_id)
+        visit = repo.get_visit(s, visit_id)
+        if visit is None or visit.sweep_id is None:
+            return None
+        before = repo.previous_verdicts(s, visit.unit_id, visit.sweep_id)
         if not before:
             return None
         versions = {r.id: r.version for r in enabled_rules()}
@@ -302,15 +301,11 @@ class StoragePipeline:
             path = self.shot_dir / f"{sha}.png"
             if path.exists():  # the same body was shot before: link it again
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                await self._stored(self._attach, visit_id, url, str(path), digest)
+                await self._stored(repo.attach_screenshot, visit_id, url, str(path), digest)
                 continue
             spider = self.crawler.spider if self.crawler else None
             if spider is not None and self.crawler is not None and self.crawler.engine is not None:
                 self.crawler.engine.crawl(screenshot_request(spider, visit_id, url, sha))  # type: ignore[arg-type]
-
-    def _attach(self, visit_id: int, url: str, path: str, digest: str) -> None:
-        with session(self.engine) as s:
-            repo.attach_screenshot(s, visit_id, url, path, digest)
 
     async def _store_screenshot(self, item: ScreenshotItem) -> None:
         self.shot_dir.mkdir(parents=True, exist_ok=True)
@@ -323,13 +318,14 @@ class StoragePipeline:
                 self.archive.write_resource(item.url, "image/png", item.png, datetime.now(UTC))
             except Exception as exc:
                 log.warning("archive: screenshot of %s not written: %s", item.url, exc)
-        await self._stored(self._attach, item.visit_id, item.url, str(path), hashlib.sha256(item.png).hexdigest())
+        await self._stored(repo.attach_screenshot, item.visit_id, item.url, str(path),
+                           hashlib.sha256(item.png).hexdigest())
 
     def close_spider(self) -> None:
         try:
             for unit in set(self.rows) | set(self.reuse):
                 rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
-                self.storage.submit(self._write, self.visits[unit], rows, reuse).result()
+                self.storage.submit(self._in_session, _write_pages, self.visits[unit], rows, reuse).result()
         finally:
             self.storage.shutdown(wait=True)
             if self.archive is not None:
