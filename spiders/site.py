@@ -397,8 +397,7 @@ class SiteSpider(scrapy.Spider):
             state.out_of_time = True
             state.frontier.clear()
             self.logger.warning("time budget spent for %s; crawl of this site ends here", state.start_url)
-        while state.frontier and state.inflight < self.parallel \
-                and state.fetched + state.reused + state.failed + state.inflight < state.max_pages:
+        while state.frontier and state.inflight < self.parallel and not _budget_spent(state):
             neg, _, url, depth, anchor = heapq.heappop(state.frontier)
             if -neg <= 0:  # not worth a request at all
                 continue
@@ -427,8 +426,7 @@ class SiteSpider(scrapy.Spider):
 
     def _winding_down(self, state: UnitState) -> bool:
         """Nothing more to request for now: only the pages in flight are left of the unit."""
-        return not state.frontier or state.out_of_time \
-            or state.fetched + state.reused + state.failed + state.inflight >= state.max_pages
+        return not state.frontier or state.out_of_time or _budget_spent(state)
 
     # -- responses -----------------------------------------------------------------------------
     async def parse(self, response: Response) -> AsyncIterator[Any]:
@@ -637,6 +635,11 @@ class SiteSpider(scrapy.Spider):
                        content_type="", kind="other", sha256="", size=0, depth=int(request.meta.get("patuh_depth", 0)),
                        fetched_at=datetime.now(UTC), error=reason)
         yield from self._pump(state)
+
+
+def _budget_spent(state: UnitState) -> bool:
+    """Every page of the unit's budget is fetched, reused, failed or in flight."""
+    return state.fetched + state.reused + state.failed + state.inflight >= state.max_pages
 
 
 def _read_fields(reading: Reading, read: bool) -> dict[str, Any]:
