@@ -1,7 +1,7 @@
 """CPU work off the reactor: every parse of a page, its extraction and its rules run in a worker process.
 
 Scrapy's own work saturates one core (STACK.md); parsing and judging on that core would halve the
-crawl rate. The reactor hands a response's bytes to a process pool and awaits one `Reading` (the
+crawl rate. The reactor hands a response's bytes to a process pool (`crawler.pool`) and awaits one `Reading` (the
 links for the frontier, the document, its page-level evidence, its archive record), so the second
 core does all the reading while the first keeps fetching. With `PATUH_WORKERS=0` everything runs inline
 (handy for debugging; the results are identical).
@@ -9,13 +9,8 @@ core does all the reading while the first keeps fetching. With `PATUH_WORKERS=0`
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import gc
 import logging
-import multiprocessing
 import os
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,11 +23,9 @@ from checks.extract_image import extract_image
 from checks.extract_pdf import extract_pdf
 from checks.judge import Verdict, inspect, judge, unknown_verdicts
 from checks.rules.base import Hit
+from crawler.pool import Inline, ProcessPool
 from spiders.links import outline
 from spiders.render import needs_look, precheck, render_reason
-
-_pool: Executor | None = None
-_pool_size = -1
 
 
 def default_workers() -> int:
@@ -219,141 +212,26 @@ def judge_job(documents: list[str], reachable: bool, error: str | None) -> list[
     return [asdict(v) for v in verdicts]
 
 
-class _Inline(Executor):
-    """An executor that runs the job at once, in this process."""
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        fut: Future[Any] = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            fut.set_exception(exc)
-        return fut
+_pool: ProcessPool | Inline | None = None
 
 
-def pool(workers: int | None = None) -> Executor:
-    """The shared executor: a process pool of `workers` processes, or inline for 0."""
-    global _pool, _pool_size
+def pool(workers: int | None = None) -> ProcessPool | Inline:
+    """The shared pool: `workers` processes (one per core by default), or inline for 0."""
+    global _pool
     size = default_workers() if workers is None or workers < 0 else workers
-    if _pool is None or size != _pool_size:
+    if _pool is None or size != _pool.size:
         shutdown()
-        if size == 0:
-            _pool = _Inline()
-        else:
-            # spawn: a clean child (not a copy of a process with a running reactor and threads) whose
-            # parent is this process, so that it can be told to die with it
-            ctx = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_worker_started)
-        _pool_size = size
+        _pool = Inline() if size == 0 else ProcessPool(size)
     return _pool
-
-
-def _worker_started() -> None:
-    _die_with_parent()
-    # at exit, collecting a worker's heap (the rules' memos) only delays the sweep's end
-    atexit.register(gc.freeze)
-
-
-def _die_with_parent() -> None:
-    """A worker ends when the sweep that started it ends, even by kill -9 (Linux PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: the pool still ends with a normal shutdown
 
 
 def shutdown() -> None:
     global _pool
-    _batchers.clear()
     if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool.shutdown()
         _pool = None
 
 
-async def run(executor: Executor, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Await a job on the executor from the reactor's asyncio loop.
-
-    Jobs for a process pool that are submitted in the same turn of the loop travel together (a few
-    at a time): one hand-off to a worker costs the reactor about as much as reading a small page.
-    """
-    if isinstance(executor, _Inline):
-        return await asyncio.wrap_future(executor.submit(fn, *args, **kwargs))
-    batcher = _batchers.get(id(executor))
-    if batcher is None or batcher.executor is not executor:
-        batcher = _batchers[id(executor)] = _Batcher(executor)
-    return await batcher.run(fn, args, kwargs)
-
-
-MAX_BATCH = 4  # jobs per hand-off; small, so that every worker gets its share
-
-
-def run_batch(jobs: list[tuple[Any, tuple[Any, ...], dict[str, Any]]]) -> list[tuple[bool, Any]]:
-    """Run jobs one after the other in a worker: (True, result) or (False, "Error: message") each."""
-    out: list[tuple[bool, Any]] = []
-    for fn, args, kwargs in jobs:
-        try:
-            out.append((True, fn(*args, **kwargs)))
-        except Exception as exc:  # one job failing is that job's failure, not its batch's
-            out.append((False, f"{type(exc).__name__}: {exc}"))
-    return out
-
-
-class JobFailed(RuntimeError):
-    """A job raised in a worker (its message says what it raised)."""
-
-
-class _Batcher:
-    """Collects the jobs of one loop turn and submits them to the pool as batches."""
-
-    def __init__(self, executor: Executor) -> None:
-        self.executor = executor
-        self.pending: list[tuple[Any, tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
-        self.scheduled = False
-
-    async def run(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Any] = loop.create_future()
-        self.pending.append((fn, args, kwargs, fut))
-        if len(self.pending) >= MAX_BATCH:
-            self.flush()
-        elif not self.scheduled:
-            self.scheduled = True
-            loop.call_soon(self.flush)
-        return await fut
-
-    def flush(self) -> None:
-        self.scheduled = False
-        batch, self.pending = self.pending, []
-        if not batch:
-            return
-        try:
-            done = asyncio.wrap_future(self.executor.submit(run_batch, [(fn, a, k) for fn, a, k, _ in batch]))
-        except Exception as exc:  # a pool shut down or broken: every job of the batch fails with it
-            for *_, fut in batch:
-                if not fut.done():
-                    fut.set_exception(exc)
-            return
-        done.add_done_callback(lambda f: self._deliver(f, batch))
-
-    @staticmethod
-    def _deliver(f: asyncio.Future[Any], batch: list[tuple[Any, Any, Any, asyncio.Future[Any]]]) -> None:
-        futures = [fut for *_, fut in batch]
-        if f.cancelled():
-            for fut in futures:
-                fut.cancel()
-            return
-        exc = f.exception()
-        results = f.result() if exc is None else [(False, exc)] * len(futures)
-        for fut, (ok, value) in zip(futures, results, strict=True):
-            if fut.done():
-                continue
-            if ok:
-                fut.set_result(value)
-            else:
-                fut.set_exception(value if isinstance(value, BaseException) else JobFailed(value))
-
-
-_batchers: dict[int, _Batcher] = {}
+async def run(executor: ProcessPool | Inline, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Await `fn(*args, **kwargs)` in the pool from the reactor's asyncio loop."""
+    return await executor.call(fn, args, kwargs)

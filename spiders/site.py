@@ -22,7 +22,6 @@ import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -295,7 +294,7 @@ class SiteSpider(scrapy.Spider):
 
     # -- reading (in a worker process) ---------------------------------------------------------
     @property
-    def executor(self) -> Executor:
+    def executor(self) -> workers.ProcessPool | workers.Inline:
         return workers.pool(self.settings.getint("PATUH_WORKERS", -1))
 
     def _archive_args(self, url: str, status: int, reason: str, headers: list[tuple[bytes, bytes]], raw: bytes,

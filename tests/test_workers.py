@@ -9,6 +9,7 @@ import os
 import pytest
 
 from crawler import workers
+from crawler.pool import JobFailed
 
 
 def _square(n: int) -> tuple[int, int]:
@@ -29,7 +30,7 @@ def test_batched_jobs_reach_their_own_callers_with_their_own_failures() -> None:
         workers.shutdown()
     for n, result in enumerate(results):
         if n == 13:
-            assert isinstance(result, workers.JobFailed) and "tiga belas" in str(result)
+            assert isinstance(result, JobFailed) and "tiga belas" in str(result)
         else:
             assert isinstance(result, tuple) and result[0] == n * n
     pids = {r[1] for r in results if isinstance(r, tuple)}
