@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+from urllib.parse import ParseResult, parse_qsl, urlencode, urlparse, urlunparse
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -61,13 +61,13 @@ def _ocr_available() -> bool:
 
 def canonical(url: str) -> str:
     """The URL without fragment, tracking/session parameters, default port; sorted query."""
-    p = urlparse(url)
+    return _canonical(urlparse(url))
+
+
+def _canonical(p: ParseResult) -> str:
     query = urlencode(sorted((k, v) for k, v in parse_qsl(p.query, keep_blank_values=True)
                              if not SESSION_PARAMS.match(k)))
-    netloc = (p.hostname or "").lower()
-    if p.port and not ((p.scheme == "http" and p.port == 80) or (p.scheme == "https" and p.port == 443)):
-        netloc += f":{p.port}"
-    return urlunparse((p.scheme.lower(), netloc, p.path or "/", "", query, ""))
+    return urlunparse((p.scheme.lower(), _netloc(p), p.path or "/", "", query, ""))
 
 
 def _is_pdf_url(url: str) -> bool:
@@ -84,7 +84,10 @@ def _looks_like_trap(path: str) -> bool:
 
 def origin(url: str) -> str:
     """Host and port as the same-site check sees them (a default port written out is no other site)."""
-    p = urlparse(url)
+    return _netloc(urlparse(url))
+
+
+def _netloc(p: ParseResult) -> str:
     netloc = (p.hostname or "").lower()
     try:
         port = p.port
@@ -270,10 +273,11 @@ class SiteSpider(scrapy.Spider):
         state.offered.add(url)
         if not url.startswith(("http://", "https://")):
             return
-        if origin(url) != state.host or SKIP_EXT.search(urlparse(url).path):
+        parts = urlparse(url)  # once: the host, the path and the canonical form all come from it
+        if _netloc(parts) != state.host or SKIP_EXT.search(parts.path):
             return
-        key = canonical(url)
-        if key in state.seen or _looks_like_trap(urlparse(key).path):
+        key = _canonical(parts)
+        if key in state.seen or _looks_like_trap(parts.path or "/"):
             return
         state.seen.add(key)
         score = link_score(url, anchor, region, depth)
@@ -282,14 +286,16 @@ class SiteSpider(scrapy.Spider):
     def _offer_links(self, state: UnitState, page_url: str, reading: Reading, depth: int) -> None:
         for link, text, region in reading.links:
             self._offer(state, link, text, region, depth + 1)
-        if self.ocr_enabled and not NEWS_PATH.search(urlparse(page_url).path):
+        if not self.ocr_enabled:
+            return
+        if not NEWS_PATH.search(urlparse(page_url).path):
             taken = 0
             for src, alt, region in reading.images:
                 if taken >= MAX_IMAGES_PER_PAGE:
                     break
                 taken += self._offer_image(state, src, alt, region, page_url, reading.title, depth + 1)
         for link, text, _region in reading.links:  # a link straight to an image file ("Unduh infografis")
-            if IMAGE_EXT.search(urlparse(link).path) and self.ocr_enabled:
+            if IMAGE_EXT.search(urlparse(link).path):
                 self._offer_image(state, link, text, "main", page_url, reading.title, depth + 1)
 
     # -- reading (in a worker process) ---------------------------------------------------------
