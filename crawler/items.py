@@ -32,8 +32,7 @@ class PageItem:
     raw_body: bytes = b""  # a rendered page: the body the server sent (archived; `body` is the DOM)
     refers_to: str | None = None  # a reused page: the archive record of the earlier body
     read: bool = False  # a worker read the body (crawler.workers.read_job): the fields below are its reading
-    document: str | None = None  # Document JSON
-    text: str = ""
+    document: str | None = None  # Document JSON (its text is the page's text)
     hits: list[Any] = field(default_factory=list)  # page-level evidence (checks.rules.base.Hit)
     warc_record: str | None = None  # the archive record the worker wrote
 

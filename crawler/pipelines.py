@@ -184,7 +184,7 @@ class StoragePipeline:
         else:
             self.changed[item.unit] = self.changed.get(item.unit, 0) + 1
             if item.read:
-                row.update(document=item.document, text=item.text)
+                row["document"] = item.document  # its text is the document's (storage.reviews.page_text)
                 if item.warc_record:
                     row["warc_record"] = item.warc_record
                 if item.document is not None:

@@ -78,8 +78,7 @@ class Reading:
     images: list[tuple[str, str, str]] = field(default_factory=list)  # absolute src, alt text, region
     title: str = ""
     render_reason: str | None = None  # set: the page must be rendered; nothing else was read
-    document: str | None = None  # Document JSON
-    text: str = ""
+    document: str | None = None  # Document JSON (the page's text is its blocks': not sent twice)
     hits: list[Hit] = field(default_factory=list)
     warc_record: str | None = None
     error: str | None = None  # the document could not be read (the links may still be there)
@@ -170,11 +169,11 @@ def read_job(url: str, kind: str, body: bytes, content_type: str, sha256: str, c
         doc.sha256 = sha256
         doc.captured_at = captured_at
         out.hits = inspect(doc)
-        out.document, out.text = doc.to_json(), doc.text[:1_000_000]
+        out.document = doc.to_json()
     except Exception as exc:
         logging.getLogger(__name__).warning("reading failed for %s: %s", url, exc)
         out.error = f"dokumen tidak dapat dibaca: {type(exc).__name__}"
-        out.hits, out.document, out.text = [], None, ""
+        out.hits, out.document = [], None
     return out
 
 

@@ -652,7 +652,7 @@ def _read_fields(reading: Reading, read: bool) -> dict[str, Any]:
     revisit record it may have written."""
     if not read:
         return {"warc_record": reading.warc_record} if reading.warc_record else {}
-    return {"read": True, "document": reading.document, "text": reading.text, "hits": reading.hits,
+    return {"read": True, "document": reading.document, "hits": reading.hits,
             "warc_record": reading.warc_record, "error": reading.error}
 
 

@@ -70,6 +70,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -78,6 +79,15 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+_deflate: ModuleType = zlib
+_MAX_LEVEL = 9
+try:  # Intel ISA-L writes the same gzip members as zlib, 3.5x faster (its levels are 0-3)
+    from isal import isal_zlib
+
+    _deflate, _MAX_LEVEL = isal_zlib, 3
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -348,9 +358,10 @@ class WarcArchive:
 
     Nothing is created until the first write (reading alone touches no file). Use it as a
     context manager or call ``close()``; records already returned are safe either way.
-    ``compresslevel`` is zlib's: 3 by default, every fetched page goes through it (on 500 farm
-    pages of ~30 KB: level 3 0.18 ms and 24% of the size, level 6 0.31 ms and 22%, warcio's own 9
-    0.33 ms and 22%). ``fsync`` syncs every record to disk, ``info`` adds fields to each ``warcinfo``.
+    ``compresslevel`` is zlib's 0-9, written with ISA-L (`isal`), whose levels stop at 3: every
+    fetched page goes through it (1,500 farm pages of ~24 KB: ISA-L level 1 0.041 ms and 24.8% of
+    the size, zlib level 3 0.145 ms and 24.2%, zlib 6 0.255 ms and 22.2%). ``fsync`` syncs every
+    record to disk, ``info`` adds fields to each ``warcinfo``.
     """
 
     def __init__(
@@ -359,7 +370,7 @@ class WarcArchive:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         prefix: str = "patuh",
         *,
-        compresslevel: int = 3,
+        compresslevel: int = 1,
         fsync: bool = False,
         info: Mapping[str, str] | None = None,
     ) -> None:
@@ -463,7 +474,7 @@ class WarcArchive:
         return buf.getvalue()
 
     def _gzip(self, data: bytes) -> bytes:
-        comp = zlib.compressobj(self.compresslevel, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        comp = _deflate.compressobj(min(self.compresslevel, _MAX_LEVEL), _deflate.DEFLATED, _deflate.MAX_WBITS + 16)
         return comp.compress(data) + comp.flush()
 
     def _append(self, data: bytes) -> int:
@@ -584,7 +595,7 @@ class WarcArchive:
         req_head = None
         if request_headers is not None:
             req_head = _http_head(_request_line(method, target), list(request_headers), body_len=None)
-        when = parse_warc_date(date)
+        when: datetime | None = fetched_at.astimezone(UTC)  # what parse_warc_date(date) gives, unparsed
 
         def build() -> list[_Part]:
             parts = [(self._record("response", target, date, head, payload, extra, resp_id), resp_id, when)]

@@ -437,15 +437,29 @@ def evidence_context(s: Session, evidence_id: int) -> tuple[Evidence, Finding, U
     return ev, finding, unit, page
 
 
+PAGE_TEXT_MAX_CHARS = 1_000_000
+
+
 def page_text(s: Session, page_id: int) -> str:
-    """The extracted text of one page, or of the earlier page it stands for ("" when there is none)."""
-    row = s.exec(select(Page.text, Page.reused_from).where(col(Page.id) == page_id)).one_or_none()
+    """The extracted text of one page, or of the earlier page it stands for ("" when there is none).
+
+    A sweep stores a page's document, not its text a second time: the text is then the document's
+    blocks, one per line (as `checks.document.Document.text` joins them)."""
+    row = s.exec(select(Page.text, Page.document, Page.reused_from).where(col(Page.id) == page_id)).one_or_none()
     if row is None:
         return ""
-    text, reused_from = row
-    if not text and reused_from is not None:
-        return s.exec(select(Page.text).where(col(Page.id) == reused_from)).one_or_none() or ""
-    return text or ""
+    text, document, reused_from = row
+    if not text and not document and reused_from is not None:
+        row = s.exec(select(Page.text, Page.document, Page.reused_from).where(col(Page.id) == reused_from)
+                     ).one_or_none()
+        text, document = (row[0], row[1]) if row else ("", None)
+    if not text and document:
+        try:
+            blocks = json.loads(document).get("blocks") or []
+            text = "\n".join(str(b.get("text", "")) for b in blocks if isinstance(b, dict))
+        except (ValueError, AttributeError):
+            return ""
+    return (text or "")[:PAGE_TEXT_MAX_CHARS]
 
 
 def visit_page_count(s: Session, visit_id: int) -> int:

@@ -121,3 +121,29 @@ def test_reviews_and_workbench_reads(engine: Engine) -> None:
         assert rv.newest_visit_since(s, unit.id, sweep1) is not None
         assert rv.newest_visit_since(s, unit.id, sweep2) is None
         assert [sc for _, _, sc in rv.sweep_scores(s, [unit.id])] == [50.0, 50.0]
+
+
+def test_a_page_stored_with_its_document_only_shows_the_documents_text(engine: Engine) -> None:
+    from checks.extract_html import extract_html
+
+    doc = extract_html("http://x.go.id/layanan", "<h1>Persyaratan</h1><p>KTP dan KK</p><p>Gratis</p>")
+    with session(engine) as s:
+        unit, _ = repo.upsert_unit(s, name="Dinas X", kind="dinas", region="Kab. X", url="http://x.go.id/")
+        assert unit.id is not None
+        sweep = repo.create_sweep(s, "sweep", {})
+        assert sweep.id is not None
+        visit = repo.start_visit(s, sweep.id, unit.id)
+        assert visit.id is not None
+        now = datetime.now(UTC)
+        base = {"status": 200, "kind": "html", "sha256": "a" * 64, "size": 10, "depth": 0, "fetched_at": now}
+        own, broken, bare = repo.add_pages(s, visit.id, [
+            {**base, "url": "http://x.go.id/layanan", "document": doc.to_json()},
+            {**base, "url": "http://x.go.id/rusak", "document": "{bukan json"},
+            {**base, "url": "http://x.go.id/kosong"},
+        ])
+        later = repo.start_visit(s, repo.create_sweep(s, "sweep", {}).id or 0, unit.id)
+        (reused,) = repo.add_pages(s, later.id or 0, [{**base, "url": "http://x.go.id/layanan", "reused": "sha256",
+                                                       "reused_from": own}])
+        assert rv.page_text(s, own) == doc.text == "Persyaratan\nKTP dan KK\nGratis"
+        assert rv.page_text(s, reused) == doc.text  # through reused_from
+        assert rv.page_text(s, broken) == "" and rv.page_text(s, bare) == ""
