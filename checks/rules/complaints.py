@@ -30,9 +30,6 @@ HANDLING = memo_re(
 )
 LAPOR_HOSTS = ("lapor.go.id",)
 WA_HOSTS = ("wa.me", "api.whatsapp.com", "chat.whatsapp.com", "wa.link")
-# the hosts above as they appear in a link (its host is compared exactly below)
-_CHANNEL_HOSTS = ("lapor.go.id", "wa.me", "whatsapp.com", "wa.link")
-_CHANNEL_MENTION = re.compile("^mailto:|" + "|".join(re.escape(h) for h in _CHANNEL_HOSTS), re.I)
 SHARE = memo_re(r"(share|sharer|bagikan|intent/tweet|send\?text=)", re.I)
 
 
@@ -100,8 +97,12 @@ class ComplaintChannelPublished(Rule):
     def inspect(self, doc: Document, ctx: Context) -> Iterator[Hit]:
         page_is_complaint = bool(COMPLAINT.search(ctx.h1) or COMPLAINT.search(ctx.title.split(" - ")[0]))
         for link in doc.links:
-            if not _CHANNEL_MENTION.search(link.url):
-                continue  # only these hosts and schemes are channels by themselves (one scan, not five)
+            lowered = link.url.lower()
+            # only mailto: and the hosts of LAPOR_HOSTS and WA_HOSTS are channels by themselves (compared
+            # exactly below); `in` written out: a generator over the hosts cost twice as much per link
+            if not (lowered.startswith("mailto:") or "lapor.go.id" in lowered or "wa.me" in lowered
+                    or "whatsapp.com" in lowered or "wa.link" in lowered):
+                continue
             host = (urlparse(link.url).hostname or "").lower()
             label = norm(link.text)
             if SHARE.search(link.url):
