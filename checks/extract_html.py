@@ -106,21 +106,24 @@ def _text(el: etree._Element) -> str:
     return (el.text or "") if len(el) == 0 else _text_of(el)
 
 
-def _region_of(el: etree._Element, inherited: str) -> str:
+def _region_of(el: etree._Element, tag: str, inherited: str) -> str:
+    """The page region of element `el` (its lower-case `tag`) inside a region `inherited`."""
     if inherited in ("footer", "nav"):
         return inherited
-    tag = el.tag if isinstance(el.tag, str) else ""
-    parent = el.getparent()
-    # an <article>'s own <header> is part of the content, not the site header
-    own_header = tag == "header" and parent is not None and parent.tag in ("article", "main", "section")
-    if tag in _REGION_BY_TAG and not own_header:
-        return _REGION_BY_TAG[tag]
-    role = (el.get("role") or "").lower()
-    if role in _REGION_BY_ROLE:
-        return _REGION_BY_ROLE[role]
-    marker = f"{el.get('id') or ''} {el.get('class') or ''}"
-    if marker.strip():
-        return _region_by_marker(marker) or inherited
+    region = _REGION_BY_TAG.get(tag)
+    if region is not None:
+        # an <article>'s own <header> is part of the content, not the site header
+        parent = el.getparent() if tag == "header" else None
+        if parent is None or parent.tag not in ("article", "main", "section"):
+            return region
+    role = el.get("role")
+    if role and (region := _REGION_BY_ROLE.get(role.lower())) is not None:
+        return region
+    ident, cls = el.get("id"), el.get("class")
+    if ident or cls:
+        marker = f"{ident or ''} {cls or ''}"
+        if marker.strip():
+            return _region_by_marker(marker) or inherited
     return inherited
 
 
@@ -203,7 +206,7 @@ class _Walker:
             return
         if el.get("hidden") is not None and tag not in ("details", "div", "section"):
             return
-        region = _region_of(el, region)
+        region = _region_of(el, tag, region)
         if tag in HEADING_LEVEL:
             self.flush()
             text = clean(_text(el))
