@@ -90,3 +90,44 @@ def test_second_sweep_is_refused_while_one_runs(tmp_path: Path, sites: list[Etag
         first.wait(timeout=120)
     assert first.returncode == 0
     assert patuh(db, "sweep").returncode == 0  # the lock is gone with the process that held it
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The worker processes (crawler.pool) of the sweep process `pid`."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and b"spawn_main" in cmdline:
+            out.append(int(entry.name))
+    return out
+
+
+def test_a_worker_killed_mid_sweep_costs_nothing(tmp_path: Path, sites: list[EtagSite]) -> None:
+    serve(sites, 5, delay=0.25)
+    units = write_units(tmp_path / "units.csv", sites)
+    hit, clean = tmp_path / "hit" / "p.db", tmp_path / "clean" / "p.db"
+    for db in (hit, clean):
+        db.parent.mkdir()
+        assert patuh(db, "units", "import", str(units)).returncode == 0
+
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "sweep", *ONE_AT_A_TIME, "--db", f"sqlite:///{hit}"],
+                            cwd=hit.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(_done_units(hit)) < 1 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    first = _workers_of(proc.pid)
+    assert first, "the sweep reads its pages in worker processes"
+    os.kill(first[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=180)
+    assert proc.returncode == 0, stderr
+    assert "a new one takes its place" in stderr
+    assert len(_done_units(hit)) == len(sites)
+
+    assert patuh(clean, "sweep").returncode == 0
+    assert _result(hit) == _result(clean)  # the killed worker's pages were read again by its successor
