@@ -348,15 +348,26 @@ def add_pages(s: Session, visit_id: int, pages: list[dict[str, Any]]) -> list[in
             "text": "",
             "document": None,
             "error": None,
+            "reused": None,
+            "reused_from": None,
+            "render_reason": None,
+            "warc_record": None,  # every row with every column: one executemany for the batch
             **page,
         }
         row = _clean_row(row)
         row["visit_id"] = visit_id
         row["url_sha256"] = url_sha256(row["url"])
         rows.append(row)
+    t = _page_table()
     try:
-        result = s.exec(insert(Page).returning(col(Page.id), sort_by_parameter_order=True), params=rows)
-        ids = [int(i) for i in result.scalars().all()]
+        # one executemany, then the ids by the visit's unique key: an INSERT .. RETURNING in input
+        # order is one statement per row on SQLite (30 per unit on a re-sweep)
+        conn = s.connection()
+        conn.execute(t.insert(), rows)
+        keys = [row["url_sha256"] for row in rows]
+        query = sa_select(t.c.url_sha256, t.c.id).where(t.c.visit_id == visit_id, t.c.url_sha256.in_(keys))
+        found: dict[str, int] = dict(conn.execute(query).all())
+        ids = [int(found[k]) for k in keys]
         s.commit()
     except BaseException:
         s.rollback()
@@ -462,11 +473,12 @@ def save_judgement(
         s.exec(delete(Finding).where(col(Finding.visit_id) == visit_id))
         if rows:
             now = utcnow()
-            result = s.exec(
-                insert(Finding).returning(col(Finding.id), sort_by_parameter_order=True),
-                params=[{**row, "visit_id": visit_id, "created_at": now} for row, _ in rows],
-            )
-            new_ids = [int(i) for i in result.scalars().all()]
+            ft = Finding.__table__  # type: ignore[attr-defined]
+            conn = s.connection()
+            conn.execute(ft.insert(), [{**row, "visit_id": visit_id, "created_at": now} for row, _ in rows])
+            query = sa_select(ft.c.indicator, ft.c.id).where(ft.c.visit_id == visit_id)
+            found: dict[str, int] = dict(conn.execute(query).all())
+            new_ids = [int(found[row["indicator"]]) for row, _ in rows]  # one finding per indicator
             evidence = [
                 {**ev, "finding_id": finding_id}
                 for finding_id, (_, evs) in zip(new_ids, rows, strict=True)
