@@ -25,6 +25,7 @@ from checks.judge import decide, grade, score, unknown_verdicts
 from checks.rules.base import Hit, enabled_rules
 from crawler import workers
 from crawler.items import PageItem, ScreenshotItem, UnitDone
+from crawler.pool import ProcessPool
 from storage import repo
 from storage.archive import ArchiveError, WarcArchive
 from storage.db import get_engine, session
@@ -77,6 +78,12 @@ def judge_visit(s: Any, visit_id: int, done: UnitDone) -> None:
     save_verdicts(s, visit_id, workers.judge_job([d for _, d in docs], done.reachable, done.error), done)
 
 
+def in_session(db_url: str | None, fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(session, *args)` in a session of this process's engine for `db_url` (the storage process)."""
+    with session(get_engine(db_url)) as s:
+        return fn(s, *args)
+
+
 def _write_pages(s: Any, visit_id: int, rows: list[dict[str, Any]], reuse: list[tuple[int, dict[str, Any]]]) -> None:
     if rows:
         repo.add_pages(s, visit_id, rows)
@@ -95,8 +102,9 @@ def _stored_documents(s: Any, visit_id: int, read: set[str]
 class StoragePipeline:
     """Stores every page, judges every unit when its crawl ends."""
 
-    def __init__(self, db_url: str | None, batch: int, worker_count: int) -> None:
-        self.engine = get_engine(db_url or None)
+    def __init__(self, db_url: str | None, batch: int, worker_count: int, storage_process: bool = True) -> None:
+        self.db_url = db_url or None
+        self.engine = get_engine(self.db_url)
         self.batch = batch
         self.executor = workers.pool(worker_count)
         self.visits: dict[str, int] = {}  # unit key -> visit id, set by the runner
@@ -111,12 +119,16 @@ class StoragePipeline:
         self.screenshots = False
         self.shot_dir = Path("data/screenshots")
         self.archive: WarcArchive | None = None
-        # one thread, so writes keep their order (a unit's pages before its verdicts); SQLite and the
-        # PostgreSQL driver let go of the GIL while they work
+        # one writer, so writes keep their order (a unit's pages before its verdicts): a process of its
+        # own by default, whose SQLAlchemy work does not compete with the reactor for the GIL (a
+        # re-sweep is bound by the reactor process alone), else a thread (PATUH_STORAGE_PROCESS=0)
+        self.storage_process: ProcessPool | None = ProcessPool(1) if storage_process else None
         self.storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patuh-storage")
 
     async def _stored(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run `fn(session, *args)` in a session on the storage thread and await its result."""
+        """Run `fn(session, *args)` in a session of the storage writer and await its result."""
+        if self.storage_process is not None:
+            return await self.storage_process.call(in_session, (self.db_url, fn, *args), {})
         return await asyncio.wrap_future(self.storage.submit(self._in_session, fn, *args))
 
     def _in_session(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -127,7 +139,7 @@ class StoragePipeline:
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
         st = crawler.settings
         pipe = cls(st.get("PATUH_DATABASE_URL") or None, st.getint("PATUH_PAGE_BATCH", 50),
-                   st.getint("PATUH_WORKERS", -1))
+                   st.getint("PATUH_WORKERS", -1), st.getbool("PATUH_STORAGE_PROCESS", True))
         pipe.visits = {str(k): int(v) for k, v in st.getdict("PATUH_VISITS").items()}
         pipe.crawler = crawler
         rendering = st.get("PATUH_RENDER", "auto") != "never"
@@ -328,5 +340,7 @@ class StoragePipeline:
                 self.storage.submit(self._in_session, _write_pages, self.visits[unit], rows, reuse).result()
         finally:
             self.storage.shutdown(wait=True)
+            if self.storage_process is not None:
+                self.storage_process.shutdown(timeout=60)
             if self.archive is not None:
                 self.archive.close()

@@ -49,6 +49,7 @@ PATUH_SITE_TIME_BUDGET = 600.0  # seconds per site; then its crawl ends with wha
 PATUH_ACTIVE_UNITS = 0  # units crawled at once; 0: 2 x CONCURRENT_REQUESTS / PATUH_PER_SITE_PARALLEL
 PATUH_REVISIT_DAYS = 7  # a page unchanged and without evidence is refetched at least this often
 PATUH_WORKERS = -1  # processes that read pages and judge units; -1: one per core; 0: inline
+PATUH_STORAGE_PROCESS = True  # rows are written by a process of their own; False: by a thread of the sweep
 PATUH_RENDER = "auto"  # auto: render only pages that need it; always; never
 PATUH_SCREENSHOTS = "evidence"  # PNG of every page carrying evidence of a present finding; "none" to skip
 PATUH_SCREENSHOT_DIR = "data/screenshots"
