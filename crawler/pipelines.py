@@ -79,7 +79,7 @@ def judge_visit(s: Any, visit_id: int, done: UnitDone) -> None:
 
 
 def in_session(db_url: str | None, fn: Callable[..., Any], *args: Any) -> Any:
-    """`fn(session, *args)` in a session of this process's engine for `db_url` (the storage process)."""
+    """`fn(session, *args)` in a session of this process's engine for `db_url` (cached per URL)."""
     with session(get_engine(db_url)) as s:
         return fn(s, *args)
 
@@ -104,7 +104,7 @@ class StoragePipeline:
 
     def __init__(self, db_url: str | None, batch: int, worker_count: int, storage_process: bool = True) -> None:
         self.db_url = db_url or None
-        self.engine = get_engine(self.db_url)
+        self.engine = get_engine(self.db_url)  # the schema is brought up to date before any writer starts
         self.batch = batch
         self.executor = workers.pool(worker_count)
         self.visits: dict[str, int] = {}  # unit key -> visit id, set by the runner
@@ -122,18 +122,14 @@ class StoragePipeline:
         # one writer, so writes keep their order (a unit's pages before its verdicts): a process of its
         # own by default, whose SQLAlchemy work does not compete with the reactor for the GIL (a
         # re-sweep is bound by the reactor process alone), else a thread (PATUH_STORAGE_PROCESS=0)
-        self.storage_process: ProcessPool | None = ProcessPool(1) if storage_process else None
+        self.storage_process: ProcessPool | None = ProcessPool(1, "patuh-store") if storage_process else None
         self.storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patuh-storage")
 
     async def _stored(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn(session, *args)` in a session of the storage writer and await its result."""
         if self.storage_process is not None:
             return await self.storage_process.call(in_session, (self.db_url, fn, *args), {})
-        return await asyncio.wrap_future(self.storage.submit(self._in_session, fn, *args))
-
-    def _in_session(self, fn: Callable[..., Any], *args: Any) -> Any:
-        with session(self.engine) as s:
-            return fn(s, *args)
+        return await asyncio.wrap_future(self.storage.submit(in_session, self.db_url, fn, *args))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -337,7 +333,7 @@ class StoragePipeline:
         try:
             for unit in set(self.rows) | set(self.reuse):
                 rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
-                self.storage.submit(self._in_session, _write_pages, self.visits[unit], rows, reuse).result()
+                self.storage.submit(in_session, self.db_url, _write_pages, self.visits[unit], rows, reuse).result()
         finally:
             self.storage.shutdown(wait=True)
             if self.storage_process is not None:

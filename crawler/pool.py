@@ -65,9 +65,9 @@ def _frame(data: bytes) -> bytes:
 
 # ----------------------------------------------------------------------------- the worker side
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Connection, name: str) -> None:
     """A worker's life: read a batch, run it, answer; end on a stop frame or when the pool is gone."""
-    _die_with_parent()
+    _set_up(name)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep's to handle, not each worker's
     # at exit, collecting a worker's heap (the rules' memos) only delays the sweep's end
     atexit.register(gc.freeze)
@@ -78,11 +78,12 @@ def _serve(conn: Connection) -> None:
             return
         if not data:
             return
+        jobs: list[Job] = []
         try:
             jobs = pickle.loads(data)
             answer = pickle.dumps(run_batch(jobs), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # a job or a result that does not pickle
-            answer = pickle.dumps([(False, f"{type(exc).__name__}: {exc}")] * max(1, _count(data)))
+            answer = pickle.dumps([(False, f"{type(exc).__name__}: {exc}")] * max(1, len(jobs)))
         del data
         try:
             conn.send_bytes(answer)
@@ -90,19 +91,15 @@ def _serve(conn: Connection) -> None:
             return
 
 
-def _count(data: bytes) -> int:
-    try:
-        return len(pickle.loads(data))
-    except Exception:
-        return 1
-
-
-def _die_with_parent() -> None:
-    """End when the process that started this one ends, even by kill -9 (Linux PR_SET_PDEATHSIG)."""
+def _set_up(name: str) -> None:
+    """End when the process that started this one ends, even by kill -9 (Linux PR_SET_PDEATHSIG), and
+    go by `name` in ps and top (PR_SET_NAME), so that a sweep's readers and its writer can be told apart."""
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # 15 = PR_SET_NAME (15 bytes at most)
     except (OSError, AttributeError):
         pass  # not Linux: the worker still ends on its socket's end of file
 
@@ -134,10 +131,11 @@ class ProcessPool:
     `MAX_BATCH` at a time (one hand-off costs the reactor about as much as reading a small page).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, name: str = "patuh-read") -> None:
         if size < 1:
             raise ValueError("a process pool needs at least one worker")
         self.size = size
+        self.name = name  # each worker's process name (ps, top)
         self._ctx = multiprocessing.get_context("spawn")  # a clean child, not a copy of a running reactor
         self._workers: list[_Worker] = []
         self._queue: deque[_Batch] = deque()  # batches no worker has yet
@@ -299,7 +297,7 @@ class ProcessPool:
                 self._fail(self._queue.popleft(), broken)
             return False
         mine, theirs = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(target=_serve, args=(theirs,), daemon=True, name="patuh-worker")
+        process = self._ctx.Process(target=_serve, args=(theirs, self.name), daemon=True, name=self.name)
         process.start()
         theirs.close()  # the worker holds its end: its death is our end of file
         fd = mine.fileno()

@@ -657,7 +657,7 @@ class WarcArchive:
         extra = [(k, v) for k, v in extra if v]
         if ip:
             extra.append(("WARC-IP-Address", ip))
-        when = parse_warc_date(date)
+        when: datetime | None = fetched_at.astimezone(UTC)
 
         def build() -> list[_Part]:
             return [(self._record("revisit", target, date, head, b"", extra, rec_id), rec_id, when)]
@@ -700,7 +700,7 @@ class WarcArchive:
             rid = ref.record_id or self._read_one(ref).record_id  # a writer's ref knows its id already
             extra += [("WARC-Refers-To", rid), (PATUH_REFERS_TO_REF, str(ref))]
         rec_id = _new_id()
-        when = parse_warc_date(date)
+        when: datetime | None = fetched_at.astimezone(UTC)
 
         def build() -> list[_Part]:
             return [(self._record(record_type, target, date, b"", payload, extra, rec_id, ctype), rec_id, when)]

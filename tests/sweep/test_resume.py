@@ -32,19 +32,30 @@ def _result(db: Path) -> dict[str, dict[str, str]]:
     return {r["unit"]["url"]: {f["indicator"]: f["status"] for f in r["findings"]} for r in out}
 
 
-def test_killed_sweep_resumes_to_the_same_result(tmp_path: Path, sites: list[EtagSite]) -> None:
+def _two_databases(tmp_path: Path, sites: list[EtagSite], first: str) -> tuple[Path, Path]:
+    """Five slow sites, and two databases that list them: one for the disturbed sweep, one clean."""
     serve(sites, 5, delay=0.25)
     units = write_units(tmp_path / "units.csv", sites)
-    killed, clean = tmp_path / "killed" / "p.db", tmp_path / "clean" / "p.db"
-    for db in (killed, clean):
+    disturbed, clean = tmp_path / first / "p.db", tmp_path / "clean" / "p.db"
+    for db in (disturbed, clean):
         db.parent.mkdir()
         assert patuh(db, "units", "import", str(units)).returncode == 0
+    return disturbed, clean
 
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", "sweep", *ONE_AT_A_TIME, "--db", f"sqlite:///{killed}"],
-                            cwd=killed.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+def _sweep_until(db: Path, done: int, stderr: int) -> subprocess.Popen[str]:
+    """A sweep of `db` (one unit at a time) in the background, once `done` units are finished."""
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "sweep", *ONE_AT_A_TIME, "--db", f"sqlite:///{db}"],
+                            cwd=db.parent, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
     deadline = time.monotonic() + 120
-    while len(_done_units(killed)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+    while len(_done_units(db)) < done and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
+    return proc
+
+
+def test_killed_sweep_resumes_to_the_same_result(tmp_path: Path, sites: list[EtagSite]) -> None:
+    killed, clean = _two_databases(tmp_path, sites, "killed")
+    proc = _sweep_until(killed, 2, subprocess.DEVNULL)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     before = _done_units(killed)
@@ -92,36 +103,26 @@ def test_second_sweep_is_refused_while_one_runs(tmp_path: Path, sites: list[Etag
     assert patuh(db, "sweep").returncode == 0  # the lock is gone with the process that held it
 
 
-def _workers_of(pid: int) -> list[int]:
-    """The worker processes (crawler.pool) of the sweep process `pid`."""
+def _readers_of(pid: int) -> list[int]:
+    """The processes of the sweep `pid` that read pages (crawler.pool names them patuh-read)."""
     out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
+            name = (entry / "comm").read_text().strip()
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == pid and b"spawn_main" in cmdline:
+        if ppid == pid and name == "patuh-read":
             out.append(int(entry.name))
     return out
 
 
 def test_a_worker_killed_mid_sweep_costs_nothing(tmp_path: Path, sites: list[EtagSite]) -> None:
-    serve(sites, 5, delay=0.25)
-    units = write_units(tmp_path / "units.csv", sites)
-    hit, clean = tmp_path / "hit" / "p.db", tmp_path / "clean" / "p.db"
-    for db in (hit, clean):
-        db.parent.mkdir()
-        assert patuh(db, "units", "import", str(units)).returncode == 0
-
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", "sweep", *ONE_AT_A_TIME, "--db", f"sqlite:///{hit}"],
-                            cwd=hit.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while len(_done_units(hit)) < 1 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    first = _workers_of(proc.pid)
+    hit, clean = _two_databases(tmp_path, sites, "hit")
+    proc = _sweep_until(hit, 1, subprocess.PIPE)
+    first = _readers_of(proc.pid)
     assert first, "the sweep reads its pages in worker processes"
     os.kill(first[0], signal.SIGKILL)
     _, stderr = proc.communicate(timeout=180)
