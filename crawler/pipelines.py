@@ -84,11 +84,28 @@ def in_session(db_url: str | None, fn: Callable[..., Any], *args: Any) -> Any:
         return fn(s, *args)
 
 
-def _write_pages(s: Any, visit_id: int, rows: list[dict[str, Any]], reuse: list[tuple[int, dict[str, Any]]]) -> None:
+def _write_pages(s: Any, visit_id: int, rows: list[dict[str, Any]], reuse: list[tuple[int, dict[str, Any]]],
+                 archive_root: str | None = None) -> None:
+    if archive_root is not None:
+        _write_revisits(archive_root, reuse)
     if rows:
         repo.add_pages(s, visit_id, rows)
     if reuse:
         repo.reuse_pages(s, visit_id, reuse)
+
+
+def _write_revisits(root: str, reuse: list[tuple[int, dict[str, Any]]]) -> None:
+    """The revisit records of 304 answers, written by the storage writer: a 304 brings nothing a
+    worker must read, and the rows travel to storage anyway (a round trip to a worker for each cost
+    the reactor more than the record itself). An original that is gone leaves the earlier record."""
+    for _, overrides in reuse:
+        spec = overrides.pop("revisit", None)
+        if spec is None:
+            continue
+        try:
+            overrides["warc_record"] = workers.revisit_job(root, *spec)
+        except Exception as exc:  # the archive failing must not cost the crawl
+            log.debug("archive: revisit of %s not written: %s", spec[0], exc)
 
 
 def _stored_documents(s: Any, visit_id: int, read: set[str]
@@ -181,9 +198,12 @@ class StoragePipeline:
         }
         self._archive(item, row)
         if item.reused and item.reused_from:
-            overrides = {"depth": item.depth, "reused": item.reused, "final_url": item.final_url}
+            overrides: dict[str, Any] = {"depth": item.depth, "reused": item.reused, "final_url": item.final_url}
             if row.get("warc_record"):
                 overrides["warc_record"] = row["warc_record"]
+            elif item.reused == "304" and item.refers_to and self.archive is not None and not item.error:
+                overrides["revisit"] = (item.final_url, item.fetched_at, item.refers_to, item.sha256, item.status,
+                                        item.reason, item.headers or [])
             if item.reused != "revisit":  # fetched tonight: the new status, time and validators stand
                 overrides.update(status=item.status if item.status != 304 else 200, fetched_at=item.fetched_at)
                 if item.etag or item.last_modified:
@@ -201,6 +221,10 @@ class StoragePipeline:
         if len(self.rows.get(item.unit, ())) + len(self.reuse.get(item.unit, ())) >= self.batch:
             await self._flush(item.unit)
 
+    @property
+    def _archive_root(self) -> str | None:
+        return str(self.archive.root) if self.archive is not None else None
+
     def _archive(self, item: PageItem, row: dict[str, Any]) -> None:
         """Responses no worker read into the WARC archive: revisits of known bodies, and fetched bodies
         of kinds Patuh does not read. Bodies that are read are archived by the worker."""
@@ -211,8 +235,10 @@ class StoragePipeline:
         if item.reused in ("304", "sha256") and item.warc_record:  # a worker wrote its revisit record
             row["warc_record"] = item.warc_record
             return
+        if item.reused == "304":  # the storage writer writes its revisit record (_write_revisits)
+            return
         try:
-            if item.reused in ("304", "sha256") and item.refers_to:
+            if item.reused == "sha256" and item.refers_to:
                 try:
                     ref = self.archive.write_revisit(item.final_url, item.fetched_at, item.refers_to, item.sha256,
                                                      status=item.status, headers=item.headers or [],
@@ -220,10 +246,7 @@ class StoragePipeline:
                     row["warc_record"] = str(ref)  # tonight's fetch; it resolves to the archived body
                     return
                 except ArchiveError:
-                    if not item.raw_body:  # a 304 without its original: nothing to archive
-                        return
-            elif item.reused == "304":
-                return
+                    pass  # the original is gone: the body is archived again
             body = item.raw_body or item.body
             ref = self.archive.write_response(item.final_url, item.status, item.reason, item.headers or [], body,
                                               item.fetched_at)
@@ -237,7 +260,7 @@ class StoragePipeline:
     async def _flush(self, unit: str) -> None:
         rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
         if rows or reuse:
-            await self._stored(_write_pages, self.visits[unit], rows, reuse)
+            await self._stored(_write_pages, self.visits[unit], rows, reuse, self._archive_root)
 
     async def _done(self, item: UnitDone) -> None:
         await self._flush(item.unit)
@@ -333,7 +356,8 @@ class StoragePipeline:
         try:
             for unit in set(self.rows) | set(self.reuse):
                 rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
-                self.storage.submit(in_session, self.db_url, _write_pages, self.visits[unit], rows, reuse).result()
+                self.storage.submit(in_session, self.db_url, _write_pages, self.visits[unit], rows, reuse,
+                                    self._archive_root).result()
         finally:
             self.storage.shutdown(wait=True)
             if self.storage_process is not None:

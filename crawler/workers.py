@@ -52,8 +52,8 @@ def revisit_job(root: str, url: str, fetched_at: datetime, refers_to: str, sha25
                 headers: list[tuple[bytes, bytes]]) -> str:
     """Write a revisit record (the body is archived at `refers_to`) to this process's WARC file; its ref.
 
-    The original is read back to check its SHA-256 (storage.archive), which is why a sweep that finds
-    most pages unchanged does this here and not on the reactor."""
+    The original's headers are read back to check its SHA-256 (storage.archive): off the reactor, in
+    the worker that reads an unchanged page's links, or in the storage writer for a 304."""
     return str(_archive(root).write_revisit(url, fetched_at, refers_to, sha256, status=status, headers=headers,
                                             reason=reason))
 

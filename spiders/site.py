@@ -335,16 +335,6 @@ class SiteSpider(scrapy.Spider):
             return None
         return (self._archive_root, url, fetched_at, prev["warc_record"], sha256, status, reason, headers)
 
-    async def _revisit(self, args: tuple[Any, ...]) -> str | None:
-        """The ref of the revisit record a worker wrote (the original is read back, which is why it is
-        done there), or None (storage then writes it, or says why not)."""
-        try:
-            ref: str = await workers.run(self.executor, workers.revisit_job, *args)
-            return ref
-        except Exception as exc:  # the original is gone or damaged, or a worker died
-            self.logger.debug("revisit of %s left to storage: %s", args[1], exc)
-            return None
-
     @property
     def ocr_enabled(self) -> bool:
         if self._ocr is None:
@@ -458,16 +448,13 @@ class SiteSpider(scrapy.Spider):
         now = datetime.now(UTC)
         if response.status == 304 and prev:
             headers = _headers(response)
-            # a re-sweep is mostly 304s: their revisit records are written off the reactor's core
-            revisit = self._revisit_args(response.url, now, prev, prev["sha256"], 304, "Not Modified", headers)
-            record = await self._revisit(revisit) if revisit else None
             state.inflight -= 1
             if start:
                 state.reachable = prev["kind"] == "html"
             yield self._item(state, unit=state.key, url=url, final_url=response.url, status=304, content_type=ctype,
                              kind=prev["kind"], sha256=prev["sha256"], size=0, depth=depth, fetched_at=now,
                              reused="304", reused_from=prev["id"], headers=headers, reason="Not Modified",
-                             refers_to=prev.get("warc_record"), warc_record=record)
+                             refers_to=prev.get("warc_record"))
             if start:
                 for out in self._seed_from_previous(state):
                     yield out

@@ -194,6 +194,30 @@ def test_revisit_refuses_a_body_the_archive_does_not_hold(arc: WarcArchive) -> N
         arc.write_revisit("https://a.example/sp", WHEN, first, "not-hex")
 
 
+def test_revisit_of_a_revisit_still_needs_the_original(arc: WarcArchive) -> None:
+    """Revisits are checked against their original's recorded headers, not the revisit in between:
+    a chain whose original is gone is refused."""
+    first = arc.write_response("https://a.example/sp", 200, "OK", [], HTML, WHEN)
+    arc.close()
+    second = WarcArchive(arc.root)
+    rev = second.write_revisit("https://a.example/sp", WHEN, first, sha(HTML), 304)
+    second.close()
+    (arc.root / first.file).unlink()
+    with pytest.raises(ArchiveError, match="missing"):
+        WarcArchive(arc.root).write_revisit("https://a.example/sp", WHEN, rev, sha(HTML), 304)
+
+
+@pytest.mark.parametrize("header_bytes", [0, 3_000, 20_000, 200_000])
+def test_revisit_of_a_response_with_long_headers(arc: WarcArchive, header_bytes: int) -> None:
+    """The original's WARC headers are found however far its HTTP headers reach (they follow them)."""
+    headers: list[Header] = [(f"X-Long-{i}", "v" * 90) for i in range(header_bytes // 100)]
+    first = arc.write_response("https://a.example/sp", 200, "OK", headers, HTML, WHEN)
+    rev = arc.write_revisit("https://a.example/sp", WHEN, first, sha(HTML), 304)
+    assert arc.read_record(rev, resolve=True).body == HTML
+    with pytest.raises(ArchiveError, match="SHA-256"):
+        arc.write_revisit("https://a.example/sp", WHEN, first, sha(b"other"), 304)
+
+
 def test_extract_writes_the_archived_body(arc: WarcArchive, tmp_path: Path) -> None:
     first = arc.write_response("https://a.example/sp.pdf", 200, "OK", [], PDF, WHEN)
     rev = arc.write_revisit("https://a.example/sp.pdf", WHEN, first, sha(PDF), 304)
