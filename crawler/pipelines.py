@@ -108,6 +108,35 @@ def _write_revisits(root: str, reuse: list[tuple[int, dict[str, Any]]]) -> None:
             log.debug("archive: revisit of %s not written: %s", spec[0], exc)
 
 
+def _finish_unchanged(s: Any, visit_id: int, rows: list[dict[str, Any]], reuse: list[tuple[int, dict[str, Any]]],
+                      archive_root: str | None, done: UnitDone, rule_versions: dict[str, int], shots: bool
+                      ) -> dict[str, str] | None:
+    """A unit none of whose pages changed: its last pages stored and its last visit's judgement
+    carried over (`repo.carry_judgement`), in one job of the storage writer. The pages of present
+    evidence that have no screenshot yet (URL -> SHA-256; empty unless `shots`), or None when the
+    unit must be judged after all (no earlier judgement, or the rules changed)."""
+    _write_pages(s, visit_id, rows, reuse, archive_root)
+    if not repo.carry_judgement(s, visit_id, rule_versions, reachable=done.reachable, https=done.https,
+                                error=done.error, pages_fetched=done.pages_fetched, errors=done.errors):
+        return None
+    if not shots:
+        return {}
+    return _evidence_to_shoot([{"status": "present", "evidence": [
+        {"url": url, "kind": kind, "sha256": sha} for url, kind, sha in repo.unshot_evidence(s, visit_id)]}])
+
+
+def _evidence_to_shoot(verdicts: list[dict[str, Any]]) -> dict[str, str]:
+    """URL -> body SHA-256 of every web page that carries evidence of a present finding."""
+    wanted: dict[str, str] = {}
+    for v in verdicts:
+        if v["status"] != "present":
+            continue
+        for h in v["evidence"]:
+            if h["kind"] in ("html", "js", "link") and h["sha256"] and not h["url"].lower().endswith(".pdf"):
+                wanted.setdefault(h["url"], h["sha256"])
+    return wanted
+
+
 def _stored_documents(s: Any, visit_id: int, read: set[str]
                       ) -> tuple[list[tuple[int, str, str, str, bool]], list[tuple[int, str]]]:
     """The visit's page index, and the stored documents of its pages not read in this sweep."""
@@ -136,6 +165,7 @@ class StoragePipeline:
         self.screenshots = False
         self.shot_dir = Path("data/screenshots")
         self.archive: WarcArchive | None = None
+        self.rule_versions = {r.id: r.version for r in enabled_rules()}
         # one writer, so writes keep their order (a unit's pages before its verdicts): a process of its
         # own by default, whose SQLAlchemy work does not compete with the reactor for the GIL (a
         # re-sweep is bound by the reactor process alone), else a thread (PATUH_STORAGE_PROCESS=0)
@@ -263,22 +293,30 @@ class StoragePipeline:
             await self._stored(_write_pages, self.visits[unit], rows, reuse, self._archive_root)
 
     async def _done(self, item: UnitDone) -> None:
-        await self._flush(item.unit)
+        rows, reuse = self.rows.pop(item.unit, []), self.reuse.pop(item.unit, [])
         self.urls.pop(item.unit, None)
         visit_id = self.visits[item.unit]
         changed = self.changed.pop(item.unit, 0)
         hits = self.hits.pop(item.unit, {})
-        verdicts = None
         if not changed and item.reachable:
-            verdicts = await self._stored(self._unchanged_verdicts, item, visit_id)
-        if verdicts is None and not item.reachable:
-            verdicts = [asdict(v) for v in unknown_verdicts(item.error or "tidak diketahui")]
+            # nothing of the unit changed since its last visit: one job stores its last pages and
+            # carries that visit's judgement over, unless the rules changed since
+            unshot = await self._stored(_finish_unchanged, visit_id, rows, reuse, self._archive_root, item,
+                                        self.rule_versions, self.screenshots)
+            if unshot is not None:
+                if self.screenshots:
+                    await self._request_screenshots(visit_id, unshot)
+                return
+        elif rows or reuse:
+            await self._stored(_write_pages, visit_id, rows, reuse, self._archive_root)
         index = None
-        if verdicts is None:
+        if not item.reachable:
+            verdicts = [asdict(v) for v in unknown_verdicts(item.error or "tidak diketahui")]
+        else:
             verdicts, index = await self._decide(visit_id, hits)
         await self._stored(save_verdicts, visit_id, verdicts, item, index)
         if self.screenshots:
-            await self._request_screenshots(visit_id, verdicts)
+            await self._request_screenshots(visit_id, _evidence_to_shoot(verdicts))
 
     async def _decide(self, visit_id: int, hits: dict[str, list[Hit]]
                       ) -> tuple[list[dict[str, Any]], list[tuple[int, str, str, str, bool]]]:
@@ -303,31 +341,10 @@ class StoragePipeline:
             kinds[kind] += 1
         return [asdict(v) for v in decide(ordered, kinds)], index
 
-    @staticmethod
-    def _unchanged_verdicts(s: Any, item: UnitDone, visit_id: int) -> list[dict[str, Any]] | None:
-        """Nothing of the unit changed since its last visit, and the rules neither: its verdicts stand."""
-        visit = repo.get_visit(s, visit_id)
-        if visit is None or visit.sweep_id is None:
-            return None
-        before = repo.previous_verdicts(s, visit.unit_id, visit.sweep_id)
-        if not before:
-            return None
-        versions = {r.id: r.version for r in enabled_rules()}
-        if {v["indicator"]: v["rule_version"] for v in before} != versions:
-            return None
-        return before
-
-    async def _request_screenshots(self, visit_id: int, verdicts: list[dict[str, Any]]) -> None:
-        """Every page that carries evidence of a present finding gets a screenshot, once per body."""
+    async def _request_screenshots(self, visit_id: int, wanted: dict[str, str]) -> None:
+        """A screenshot of every page in `wanted` (URL -> body SHA-256), once per body."""
         from spiders.site import screenshot_request
 
-        wanted: dict[str, str] = {}
-        for v in verdicts:
-            if v["status"] != "present":
-                continue
-            for h in v["evidence"]:
-                if h["kind"] in ("html", "js", "link") and h["sha256"] and not h["url"].lower().endswith(".pdf"):
-                    wanted.setdefault(h["url"], h["sha256"])
         for url, sha in wanted.items():
             path = self.shot_dir / f"{sha}.png"
             if path.exists():  # the same body was shot before: link it again

@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, func, insert, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from storage.models import (
     EVIDENCE_KINDS,
@@ -521,6 +522,7 @@ def findings_for_visit(s: Session, visit_id: int) -> list[tuple[Finding, list[Ev
 
 __all__ = [
     "add_pages",
+    "carry_judgement",
     "clean_text",
     "create_sweep",
     "findings_for_visit",
@@ -536,6 +538,7 @@ __all__ = [
     "previous_visit",
     "save_judgement",
     "start_visit",
+    "unshot_evidence",
     "upsert_unit",
     "url_sha256",
     "visits_for_sweep",
@@ -596,6 +599,75 @@ def reuse_pages(s: Session, visit_id: int, reuse: list[tuple[int, dict[str, Any]
         row["reused_from"] = page.reused_from or pid
         rows.append(row)
     return add_pages(s, visit_id, rows)
+
+
+def carry_judgement(s: Session, visit_id: int, rule_versions: Mapping[str, int], *, reachable: bool, https: bool,
+                    error: str | None, pages_fetched: int, errors: int) -> bool:
+    """Judge a visit whose pages all stand for its unit's last finished visit, under the same rule
+    versions: that visit's findings, evidence, score, grade and zone are copied inside the database
+    (evidence points at this visit's page of the same URL) and the visit is finished; commits.
+    False, with nothing written, when there is no such visit, it has no findings, or its rule
+    versions are not ``rule_versions``: the unit must then be judged."""
+    visit = s.get(Visit, visit_id)
+    if visit is None:
+        raise LookupError(f"no visit with id {visit_id}")
+    before = previous_visit(s, visit.unit_id, visit.sweep_id)
+    if before is None or before.id is None:
+        return False
+    ft, et, pt = Finding.__table__, Evidence.__table__, _page_table()  # type: ignore[attr-defined]
+    conn = s.connection()
+    query = sa_select(ft.c.indicator, ft.c.rule_version).where(ft.c.visit_id == before.id)
+    versions: dict[str, int] = dict(conn.execute(query).all())
+    if not versions or versions != dict(rule_versions):
+        return False
+    try:
+        old_ids = sa_select(ft.c.id).where(ft.c.visit_id == visit_id).scalar_subquery()
+        conn.execute(et.delete().where(et.c.finding_id.in_(old_ids)))  # a resumed visit judged before
+        conn.execute(ft.delete().where(ft.c.visit_id == visit_id))
+        copied = ("indicator", "status", "confidence", "rule_id", "rule_version", "summary")
+        conn.execute(ft.insert().from_select(
+            ["visit_id", *copied, "created_at"],
+            sa_select(literal(visit_id), *(ft.c[k] for k in copied), literal(utcnow(), UTCDateTime()))
+            .where(ft.c.visit_id == before.id).order_by(ft.c.id)))
+        old_f, new_f, page = ft.alias("old_f"), ft.alias("new_f"), pt.alias("p")
+        same_page = (sa_select(func.min(page.c.id))
+                     .where(page.c.visit_id == visit_id, (page.c.url == et.c.url) | (page.c.final_url == et.c.url))
+                     .scalar_subquery())
+        kept = ("url", "kind", "locator", "snippet", "sha256", "captured_at", "screenshot", "screenshot_sha256")
+        conn.execute(et.insert().from_select(
+            ["finding_id", "page_id", *kept],
+            sa_select(new_f.c.id, same_page, *(et.c[k] for k in kept))
+            .select_from(et.join(old_f, old_f.c.id == et.c.finding_id)
+                         .join(new_f, (new_f.c.visit_id == visit_id) & (new_f.c.indicator == old_f.c.indicator)))
+            .where(old_f.c.visit_id == before.id).order_by(et.c.id)))
+        kinds = conn.execute(
+            sa_select(pt.c.kind, func.count()).where(
+                pt.c.visit_id == visit_id, pt.c.document.is_not(None) | pt.c.reused_from.is_not(None))
+            .group_by(pt.c.kind)).all()
+        visit.reachable, visit.https = reachable, https
+        visit.error = clean_text(error) if error is not None else None
+        visit.pages_fetched, visit.errors = pages_fetched, errors
+        visit.documents = _dumps(dict(sorted((str(k), int(n)) for k, n in kinds)))
+        visit.score, visit.grade, visit.zone = before.score, before.grade, before.zone
+        visit.status = "done"
+        visit.finished_at = utcnow()
+        s.add(visit)
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    return True
+
+
+def unshot_evidence(s: Session, visit_id: int) -> list[tuple[str, str, str]]:
+    """(url, kind, sha256) of the visit's evidence of present findings that has no screenshot, by id."""
+    rows = s.exec(
+        select(Evidence.url, Evidence.kind, Evidence.sha256)
+        .join(Finding, col(Evidence.finding_id) == col(Finding.id))
+        .where(col(Finding.visit_id) == visit_id, col(Finding.status) == "present", col(Evidence.screenshot).is_(None))
+        .order_by(col(Evidence.id))
+    ).all()
+    return [(url, kind, sha) for url, kind, sha in rows]
 
 
 def visit_documents(s: Session, visit_id: int, only: Iterable[int] | None = None) -> list[tuple[int, str]]:
@@ -667,20 +739,3 @@ def finding_with_evidence(s: Session, finding_id: int) -> tuple[Finding, list[tu
         out.append((ev, page))
     return finding, out
 
-
-def previous_verdicts(s: Session, unit_id: int, before_sweep_id: int) -> list[dict[str, Any]] | None:
-    """The last finished visit's findings as verdict dicts (with evidence), or None."""
-    visit = previous_visit(s, unit_id, before_sweep_id)
-    if visit is None or visit.id is None:
-        return None
-    out = []
-    for finding, evidence in findings_for_visit(s, visit.id):
-        out.append({
-            "indicator": finding.indicator, "status": finding.status, "confidence": finding.confidence,
-            "rule_id": finding.rule_id, "rule_version": finding.rule_version, "summary": finding.summary,
-            "evidence": [{"url": e.url, "kind": e.kind, "locator": e.locator, "snippet": e.snippet,
-                          "sha256": e.sha256, "captured_at": e.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          "screenshot": e.screenshot, "screenshot_sha256": e.screenshot_sha256}
-                         for e in evidence],
-        })
-    return out or None

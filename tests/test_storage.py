@@ -527,3 +527,67 @@ def test_sweeps_visits_and_previous_visit(s: Session) -> None:
         repo.create_sweep(s, "nightly", {})
     with pytest.raises(LookupError):
         repo.finish_sweep(s, 10_000)
+
+
+# --------------------------------------------------------------------------- carried judgements
+
+def _second_visit(s: Session, unit: Unit, urls: list[str], reused_from: list[int]) -> tuple[Visit, list[int]]:
+    sweep = repo.create_sweep(s, "sweep", {})
+    assert sweep.id is not None and unit.id is not None
+    visit = repo.start_visit(s, sweep.id, unit.id)
+    assert visit.id is not None
+    ids = repo.reuse_pages(s, visit.id, [(pid, {"url": url, "reused": "304"})
+                                         for pid, url in zip(reused_from, urls, strict=True)])
+    return visit, ids
+
+
+@pytest.mark.parametrize("kept", [2, 1], ids=["every-page", "one-page-less"])
+def test_carry_judgement_copies_findings_onto_the_new_pages(s: Session, engine: Engine, kept: int) -> None:
+    _, unit, first, ids = visit_with_pages(s)
+    assert first.id is not None
+    urls = [f"{unit.url}p0", f"{unit.url}p1"]
+    shot = {"screenshot": "data/screenshots/x.png", "screenshot_sha256": sha("png")}
+    judge(s, first.id, [
+        finding("fees", evidence=[evidence(urls[0], ids[0]), {**evidence(urls[1], ids[1]), **shot}]),
+        finding("complaints", "absent"),
+    ], score=61.0, grade="C", zone="kuning")
+    repo.finish_sweep(s, first.sweep_id)
+    second, new_ids = _second_visit(s, unit, urls[:kept], ids[:kept])
+    assert second.id is not None
+
+    assert repo.carry_judgement(s, second.id, {"fees": 1, "complaints": 1}, reachable=True, https=True,
+                                error=None, pages_fetched=kept, errors=0)
+    assert repo.carry_judgement(s, second.id, {"fees": 1, "complaints": 1}, reachable=True, https=True,
+                                error=None, pages_fetched=kept, errors=0)  # again (a resumed sweep): one set
+    with fresh(engine) as other:
+        got = repo.findings_for_visit(other, second.id)
+        assert [(f.indicator, f.status, f.rule_version) for f, _ in got] == [("fees", "present", 1),
+                                                                           ("complaints", "absent", 1)]
+        evs = got[0][1]
+        assert [e.url for e in evs] == urls and [e.snippet for e in evs] == ["Biaya/Tarif : gratis"] * 2
+        assert [e.page_id for e in evs] == [*new_ids, None][:2]  # a page not seen again: no page
+        assert evs[1].screenshot == shot["screenshot"] and evs[0].screenshot is None
+        assert repo.unshot_evidence(other, second.id) == [(urls[0], "html", sha(urls[0]))]
+        stored = other.get(Visit, second.id)
+        assert stored is not None
+        assert (stored.status, stored.score, stored.grade, stored.zone, stored.https, stored.pages_fetched) == (
+            "done", 61.0, "C", "kuning", True, kept)
+        assert repo.loads_json(stored.documents) == {"html": kept}
+        assert len(other.exec(select(Finding)).all()) == 4  # the first visit's are untouched
+
+
+def test_carry_judgement_refuses_changed_rules_and_first_visits(s: Session, engine: Engine) -> None:
+    _, unit, first, ids = visit_with_pages(s)
+    assert first.id is not None
+    assert not repo.carry_judgement(s, first.id, {"fees": 1}, reachable=True, https=False, error=None,
+                                    pages_fetched=2, errors=0)  # no earlier visit
+    judge(s, first.id, [finding("fees")])
+    second, _ = _second_visit(s, unit, [f"{unit.url}p0"], ids[:1])
+    assert second.id is not None
+    for versions in ({"fees": 2}, {"fees": 1, "hours": 1}):
+        assert not repo.carry_judgement(s, second.id, versions, reachable=True, https=False, error=None,
+                                        pages_fetched=1, errors=0)
+    with fresh(engine) as other:
+        assert repo.findings_for_visit(other, second.id) == []
+        stored = other.get(Visit, second.id)
+        assert stored is not None and stored.status != "done"
