@@ -32,6 +32,24 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"crawler.pipelines.StoragePipeline": 300}
+# Scrapy components that cost the reactor CPU on every request or output and do nothing Patuh needs:
+# the spider keeps its own depth and URL-length limits and sends no Referer; nothing reads Scrapy's
+# stats (the progress display counts for itself). A re-sweep is bound by the reactor (benchmarks/)
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # no allowed_domains: the spider decides
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+}
+EXTENSIONS = {
+    "scrapy.extensions.corestats.CoreStats": None,
+    "scrapy.extensions.logstats.LogStats": None,
+}
 # Scrapy's HTTP/1.1 handler, and scrapy-playwright's for pages that must be rendered (started on the first)
 DOWNLOAD_HANDLERS = {
     "http": "crawler.playwright_handler.LazyPlaywrightHandler",

@@ -47,6 +47,7 @@ SKIP_EXT = re.compile(
 )
 SESSION_PARAMS = re.compile(r"^(?:phpsessid|sid|sessionid|jsessionid|utm_\w+|fbclid|gclid|replytocom|share)$", re.I)
 MAX_QUERY_VARIANTS = 8  # per path: calendar and session-id traps are cut here
+MAX_URL_LENGTH = 2083  # longer links are not followed (Scrapy's URLLENGTH_LIMIT, whose middleware is off)
 IMAGE_EXT = re.compile(r"\.(?:jpe?g|png|gif|webp|bmp)$", re.I)
 MAX_IMAGES_PER_PAGE = 6
 
@@ -271,7 +272,7 @@ class SiteSpider(scrapy.Spider):
         # past the depth check the answer does not change: menus offer the same links on every page,
         # and they are parsed once per unit
         state.offered.add(url)
-        if not url.startswith(("http://", "https://")):
+        if not url.startswith(("http://", "https://")) or len(url) > MAX_URL_LENGTH:
             return
         parts = urlparse(url)  # once: the host, the path and the canonical form all come from it
         if _netloc(parts) != state.host or SKIP_EXT.search(parts.path):
