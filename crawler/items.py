@@ -1,5 +1,5 @@
-"""Items the spider yields: one per fetched page (with what a worker read in it), one when a unit's
-crawl is over (dataclasses)."""
+"""Items the spider yields: one per fetched page (with what a worker read in it), one for the pages
+reused unfetched, one when a unit's crawl is over (dataclasses)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,16 @@ class PageItem:
     document: str | None = None  # Document JSON (its text is the page's text)
     hits: list[Any] = field(default_factory=list)  # page-level evidence (checks.rules.base.Hit)
     warc_record: str | None = None  # the archive record the worker wrote
+
+
+@dataclass(slots=True)
+class ReusedPages:
+    """Pages of a unit's last visit that are not fetched tonight (`spiders.site.revisit_due`), in one
+    item: most of a re-sweep's pages, each of which cost the reactor a pass through Scrapy's item
+    machinery as an item of its own."""
+
+    unit: str
+    pages: list[PageItem]
 
 
 @dataclass(slots=True)

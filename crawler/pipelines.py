@@ -24,7 +24,7 @@ from scrapy.crawler import Crawler
 from checks.judge import decide, grade, score, unknown_verdicts
 from checks.rules.base import Hit, enabled_rules
 from crawler import workers
-from crawler.items import PageItem, ScreenshotItem, UnitDone
+from crawler.items import PageItem, ReusedPages, ScreenshotItem, UnitDone
 from crawler.pool import ProcessPool
 from storage import repo
 from storage.archive import ArchiveError, WarcArchive
@@ -193,11 +193,13 @@ class StoragePipeline:
         return pipe
 
     async def process_item(self, item: Any) -> Any:
-        if isinstance(item, PageItem):
+        if isinstance(item, PageItem | ReusedPages):
+            pages = item.pages if isinstance(item, ReusedPages) else [item]
             try:
-                await self._page(item)
+                for page in pages:
+                    await self._page(page)
             finally:
-                count = self.processed[item.unit] = self.processed.get(item.unit, 0) + 1
+                count = self.processed[item.unit] = self.processed.get(item.unit, 0) + len(pages)
                 expected = self.waiters.get(item.unit)
                 if expected and count >= expected[0] and not expected[1].done():
                     expected[1].set_result(None)

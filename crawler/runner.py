@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import gc
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from scrapy.settings import Settings
 
 from crawler import settings as default_settings
 from crawler import workers
-from crawler.items import PageItem, UnitDone
+from crawler.items import PageItem, ReusedPages, UnitDone
 from spiders.site import SiteSpider
 from storage import repo
 from storage.db import get_engine, session
@@ -100,14 +101,20 @@ def run_crawl(units: list[dict[str, str]], visits: dict[str, int], db_url: str |
     process = CrawlerProcess(settings)
     progress = Progress(units_total=len(units))
 
+    shown = [0.0]  # when the display was last updated
+
     def scraped(item: Any, **_: Any) -> None:
         if isinstance(item, PageItem):
             progress.pages += 1
             progress.errors += bool(item.error)
             progress.last_url = item.url
+        elif isinstance(item, ReusedPages):
+            progress.pages += len(item.pages)
         elif isinstance(item, UnitDone):
             progress.units_done += 1
-        if on_progress:
+        # ten updates a second are plenty for a person, and one per item cost the reactor
+        if on_progress and (isinstance(item, UnitDone) or time.monotonic() - shown[0] >= 0.1):
+            shown[0] = time.monotonic()
             on_progress(progress)
 
     crawler = process.create_crawler(SiteSpider)
@@ -117,6 +124,8 @@ def run_crawl(units: list[dict[str, str]], visits: dict[str, int], db_url: str |
         process.crawl(crawler, units=units, previous=previous)
         quiet_gc()
         process.start()
+        if on_progress:
+            on_progress(progress)
     finally:
         workers.shutdown()
     return progress

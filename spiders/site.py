@@ -34,7 +34,7 @@ from twisted.python.failure import Failure
 from checks.text import NEWS_PATH
 from crawler import netguard, workers
 from crawler.browser import ContextRotation
-from crawler.items import PageItem, ScreenshotItem, UnitDone
+from crawler.items import PageItem, ReusedPages, ScreenshotItem, UnitDone
 from crawler.workers import Reading
 from spiders.ranking import image_score, link_score
 
@@ -123,7 +123,7 @@ class UnitState:
     fetched_final: set[str] = field(default_factory=set)
     done: bool = False
     out_of_time: bool = False
-    items: int = 0  # page items yielded, so the pipeline knows when it has them all
+    items: int = 0  # pages yielded (PageItem or in ReusedPages), so the pipeline knows when it has them all
     handed_on: bool = False  # the unit let the next one of the list start (it is winding down or done)
     images: int = 0
     image_urls: set[str] = field(default_factory=set)
@@ -367,6 +367,7 @@ class SiteSpider(scrapy.Spider):
         """Known pages of the last sweep: due ones join the frontier, the others are reused as stored."""
         now = datetime.now(UTC)
         days = self.settings.getint("PATUH_REVISIT_DAYS", 7)
+        reused: list[PageItem] = []
         for url, prev in sorted(state.previous.items(), key=lambda kv: kv[1].get("depth", 0)):
             if origin(url) != state.host or canonical(url) in state.seen:
                 continue
@@ -377,10 +378,13 @@ class SiteSpider(scrapy.Spider):
             else:
                 state.seen.add(canonical(url))
                 state.reused += 1
-                yield self._item(state, unit=state.key, url=url, final_url=url, status=200, content_type="",
-                               kind=prev["kind"], sha256=prev["sha256"], size=0, depth=int(prev.get("depth", 1)),
-                               fetched_at=now, reused="revisit", reused_from=prev["id"],
-                               refers_to=prev.get("warc_record"))
+                reused.append(PageItem(unit=state.key, url=url, final_url=url, status=200, content_type="",
+                                       kind=prev["kind"], sha256=prev["sha256"], size=0,
+                                       depth=int(prev.get("depth", 1)), fetched_at=now, reused="revisit",
+                                       reused_from=prev["id"], refers_to=prev.get("warc_record")))
+        if reused:
+            state.items += len(reused)
+            yield ReusedPages(unit=state.key, pages=reused)
 
     @staticmethod
     def _item(state: UnitState, **fields: Any) -> PageItem:
