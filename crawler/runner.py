@@ -58,13 +58,25 @@ def build_settings(db_url: str | None, overrides: dict[str, Any] | None = None) 
     return settings
 
 
-def previous_provider(db_url: str | None, sweep_id: int) -> Callable[[str], dict[str, dict[str, Any]]]:
-    """What each unit's last finished visit fetched, asked for when the spider opens the unit."""
+def previous_provider(db_url: str | None, sweep_id: int, keys: list[str], ahead: int = 32
+                      ) -> Callable[[str], dict[str, dict[str, Any]]]:
+    """What each unit's last finished visit fetched, asked for when the spider opens the unit.
+
+    Units open in the order of `keys`, so the pages of the next `ahead` units are read together:
+    three queries per 32 units instead of three per unit, on the reactor's thread."""
     engine = get_engine(db_url)
+    position = {key: n for n, key in enumerate(keys)}
+    ready: dict[str, dict[str, dict[str, Any]]] = {}
 
     def previous(key: str) -> dict[str, dict[str, Any]]:
-        with session(engine) as s:
-            return repo.previous_pages(s, int(key), sweep_id)
+        if key not in ready:
+            start = position.get(key)
+            batch = keys[start:start + ahead] if start is not None else [key]
+            with session(engine) as s:
+                found = repo.previous_pages_of(s, [int(k) for k in batch], sweep_id)
+            for k in batch:
+                ready.setdefault(k, found.get(int(k), {}))
+        return ready.pop(key)
 
     return previous
 
@@ -119,7 +131,7 @@ def run_crawl(units: list[dict[str, str]], visits: dict[str, int], db_url: str |
 
     crawler = process.create_crawler(SiteSpider)
     crawler.signals.connect(scraped, signal=signals.item_scraped)
-    previous = previous_provider(db_url, sweep_id) if sweep_id is not None else None
+    previous = previous_provider(db_url, sweep_id, [str(u["key"]) for u in units]) if sweep_id is not None else None
     try:
         process.crawl(crawler, units=units, previous=previous)
         quiet_gc()

@@ -551,30 +551,44 @@ __all__ = [
 def previous_pages(s: Session, unit_id: int, before_sweep_id: int) -> dict[str, dict[str, Any]]:
     """What the unit's last finished visit fetched, by URL: id, etag, last_modified, sha256, kind,
     depth, fetched_at and whether the page carried evidence. Empty when there is no such visit."""
-    visit = previous_visit(s, unit_id, before_sweep_id)
-    if visit is None or visit.id is None:
+    return previous_pages_of(s, [unit_id], before_sweep_id).get(unit_id, {})
+
+
+def previous_pages_of(s: Session, unit_ids: Iterable[int], before_sweep_id: int
+                      ) -> dict[int, dict[str, dict[str, Any]]]:
+    """`previous_pages` of several units at once (three queries, however many units): unit id ->
+    its pages; units without a finished visit are left out."""
+    ids = sorted(set(unit_ids))
+    if not ids:
         return {}
-    evidence_pages = set(
-        s.exec(
-            select(Evidence.page_id)
-            .join(Finding, col(Evidence.finding_id) == col(Finding.id))
-            .where(col(Finding.visit_id) == visit.id, col(Evidence.page_id).is_not(None))
-        ).all()
-    )
+    vt, ft, et, pt = Visit.__table__, Finding.__table__, Evidence.__table__, _page_table()  # type: ignore[attr-defined]
+    conn = s.connection()
+    latest = (sa_select(vt.c.unit_id, func.max(vt.c.sweep_id).label("sweep_id"))
+              .where(vt.c.unit_id.in_(ids), vt.c.sweep_id < before_sweep_id, vt.c.status == "done")
+              .group_by(vt.c.unit_id).subquery())
+    unit_of: dict[int, int] = dict(conn.execute(
+        sa_select(vt.c.id, vt.c.unit_id)
+        .join(latest, (vt.c.unit_id == latest.c.unit_id) & (vt.c.sweep_id == latest.c.sweep_id))).all())
+    if not unit_of:
+        return {}
+    evidence_pages = set(conn.execute(
+        sa_select(et.c.page_id).join(ft, et.c.finding_id == ft.c.id)
+        .where(ft.c.visit_id.in_(list(unit_of)), et.c.page_id.is_not(None))).scalars())
     # columns, not Page objects: this runs for every unit a sweep opens
-    t = _page_table()
-    rows = s.connection().execute(
-        sa_select(t.c.id, t.c.url, t.c.reused_from, t.c.etag, t.c.last_modified, t.c.sha256, t.c.kind, t.c.depth,
-                  t.c.fetched_at, t.c.reused, t.c.warc_record)
-        .where(t.c.visit_id == visit.id, t.c.error.is_(None), t.c.document.is_not(None) | t.c.reused_from.is_not(None))
+    rows = conn.execute(
+        sa_select(pt.c.visit_id, pt.c.id, pt.c.url, pt.c.reused_from, pt.c.etag, pt.c.last_modified, pt.c.sha256,
+                  pt.c.kind, pt.c.depth, pt.c.fetched_at, pt.c.reused, pt.c.warc_record)
+        .where(pt.c.visit_id.in_(list(unit_of)), pt.c.error.is_(None),
+               pt.c.document.is_not(None) | pt.c.reused_from.is_not(None))
+        .order_by(pt.c.id)
     ).all()
-    return {
-        r.url: {"id": r.reused_from or r.id, "etag": r.etag, "last_modified": r.last_modified, "sha256": r.sha256,
-                "kind": r.kind, "depth": r.depth, "fetched_at": r.fetched_at, "reused": r.reused,
-                "evidence": r.id in evidence_pages,
-                "warc_record": r.warc_record}
-        for r in rows
-    }
+    out: dict[int, dict[str, dict[str, Any]]] = {unit: {} for unit in unit_of.values()}
+    for r in rows:
+        out[unit_of[r.visit_id]][r.url] = {
+            "id": r.reused_from or r.id, "etag": r.etag, "last_modified": r.last_modified, "sha256": r.sha256,
+            "kind": r.kind, "depth": r.depth, "fetched_at": r.fetched_at, "reused": r.reused,
+            "evidence": r.id in evidence_pages, "warc_record": r.warc_record}
+    return out
 
 
 def reuse_pages(s: Session, visit_id: int, reuse: list[tuple[int, dict[str, Any]]]) -> list[int]:

@@ -591,3 +591,30 @@ def test_carry_judgement_refuses_changed_rules_and_first_visits(s: Session, engi
         assert repo.findings_for_visit(other, second.id) == []
         stored = other.get(Visit, second.id)
         assert stored is not None and stored.status != "done"
+
+
+def test_previous_pages_of_many_units_at_once(s: Session) -> None:
+    """Each unit's latest finished visit before the sweep counts; a later unfinished one does not."""
+    units = [make_unit(s, n) for n in (1, 2, 3)]
+    sweeps = [repo.create_sweep(s, "sweep", {}) for _ in range(3)]
+    assert all(u.id is not None for u in units) and all(sw.id is not None for sw in sweeps)
+    pages: dict[tuple[int, int], list[int]] = {}
+    for n, sweep in enumerate(sweeps):
+        for unit in units[:2]:
+            assert sweep.id is not None and unit.id is not None
+            visit = repo.start_visit(s, sweep.id, unit.id)
+            assert visit.id is not None
+            pages[n, unit.id] = repo.add_pages(s, visit.id, [
+                page(f"{unit.url}p{n}", etag=f'"{n}"', document="{}"), page(f"{unit.url}gagal", error="timeout")])
+            if n == 0 or unit is units[0]:  # unit 2's second and third visits never finish
+                judge(s, visit.id, [finding("fees", evidence=[evidence(f"{unit.url}p{n}", pages[n, unit.id][0])])])
+    one, two, three = (int(u.id or 0) for u in units)
+    last = int(sweeps[2].id or 0)
+    got = repo.previous_pages_of(s, [one, two, three], last)
+    assert set(got) == {one, two}  # unit 3 was never visited
+    assert list(got[one]) == [f"{units[0].url}p1"] and list(got[two]) == [f"{units[1].url}p0"]
+    assert got[one][f"{units[0].url}p1"]["etag"] == '"1"' and got[one][f"{units[0].url}p1"]["evidence"]
+    assert got[one][f"{units[0].url}p1"]["id"] == pages[1, one][0]
+    assert got[one][f"{units[0].url}p1"]["fetched_at"].tzinfo is not None
+    for unit_id in (one, two, three):
+        assert repo.previous_pages(s, unit_id, last) == got.get(unit_id, {})
