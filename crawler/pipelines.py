@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
+from sqlalchemy.exc import IntegrityError
 
 from checks.judge import decide, grade, score, unknown_verdicts
 from checks.rules.base import Hit, enabled_rules
@@ -86,12 +87,22 @@ def in_session(db_url: str | None, fn: Callable[..., Any], *args: Any) -> Any:
 
 def _write_pages(s: Any, visit_id: int, rows: list[dict[str, Any]], reuse: list[tuple[int, dict[str, Any]]],
                  archive_root: str | None = None) -> None:
+    """Store a batch of a visit's pages. Asked again for pages it stored already (a storage process
+    that died after its commit, before its answer, gets the job again), it stores only the others."""
     if archive_root is not None:
         _write_revisits(archive_root, reuse)
     if rows:
-        repo.add_pages(s, visit_id, rows)
+        try:
+            repo.add_pages(s, visit_id, rows)
+        except IntegrityError:
+            stored = repo.stored_urls(s, visit_id, [r["url"] for r in rows])
+            repo.add_pages(s, visit_id, [r for r in rows if r["url"] not in stored])
     if reuse:
-        repo.reuse_pages(s, visit_id, reuse)
+        try:
+            repo.reuse_pages(s, visit_id, reuse)
+        except IntegrityError:
+            stored = repo.stored_urls(s, visit_id, [o["url"] for _, o in reuse])
+            repo.reuse_pages(s, visit_id, [(pid, o) for pid, o in reuse if o["url"] not in stored])
 
 
 def _write_revisits(root: str, reuse: list[tuple[int, dict[str, Any]]]) -> None:
@@ -230,7 +241,8 @@ class StoragePipeline:
         }
         self._archive(item, row)
         if item.reused and item.reused_from:
-            overrides: dict[str, Any] = {"depth": item.depth, "reused": item.reused, "final_url": item.final_url}
+            overrides: dict[str, Any] = {"url": item.url, "depth": item.depth, "reused": item.reused,
+                                         "final_url": item.final_url}
             if row.get("warc_record"):
                 overrides["warc_record"] = row["warc_record"]
             elif item.reused == "304" and item.refers_to and self.archive is not None and not item.error:

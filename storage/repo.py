@@ -376,6 +376,17 @@ def add_pages(s: Session, visit_id: int, pages: list[dict[str, Any]]) -> list[in
     return ids
 
 
+def stored_urls(s: Session, visit_id: int, urls: Iterable[str]) -> set[str]:
+    """Those of `urls` the visit has a page for already."""
+    by_key = {url_sha256(url): url for url in urls}
+    if not by_key:
+        return set()
+    t = _page_table()
+    found = s.connection().execute(
+        sa_select(t.c.url_sha256).where(t.c.visit_id == visit_id, t.c.url_sha256.in_(list(by_key)))).scalars()
+    return {by_key[key] for key in found}
+
+
 def pages_for_visit(s: Session, visit_id: int) -> list[Page]:
     """The pages of a visit, in the order they were stored."""
     return list(s.exec(select(Page).where(col(Page.visit_id) == visit_id).order_by(col(Page.id))).all())
@@ -538,6 +549,7 @@ __all__ = [
     "previous_visit",
     "save_judgement",
     "start_visit",
+    "stored_urls",
     "unshot_evidence",
     "upsert_unit",
     "url_sha256",

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.sweep.conftest import EtagSite, patuh, serve, write_units
 
 ONE_AT_A_TIME = ["-s", "PATUH_ACTIVE_UNITS=1"]
@@ -103,32 +105,76 @@ def test_second_sweep_is_refused_while_one_runs(tmp_path: Path, sites: list[Etag
     assert patuh(db, "sweep").returncode == 0  # the lock is gone with the process that held it
 
 
-def _readers_of(pid: int) -> list[int]:
-    """The processes of the sweep `pid` that read pages (crawler.pool names them patuh-read)."""
+def _children_named(pid: int, name: str) -> list[int]:
+    """The processes of the sweep `pid` called `name` (crawler.pool names its workers: patuh-read for
+    those that read pages, patuh-store for the storage writer)."""
     out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            name = (entry / "comm").read_text().strip()
+            comm = (entry / "comm").read_text().strip()
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == pid and name == "patuh-read":
+        if ppid == pid and comm == name:
             out.append(int(entry.name))
     return out
 
 
-def test_a_worker_killed_mid_sweep_costs_nothing(tmp_path: Path, sites: list[EtagSite]) -> None:
+def _pages_per_unit(db: Path) -> dict[int, int]:
+    with sqlite3.connect(db) as con:
+        return dict(con.execute("SELECT v.unit_id, count(*) FROM page p JOIN visit v ON v.id = p.visit_id "
+                                "GROUP BY 1").fetchall())
+
+
+@pytest.mark.parametrize("worker", ["patuh-read", "patuh-store"])
+def test_a_worker_killed_mid_sweep_costs_nothing(tmp_path: Path, sites: list[EtagSite], worker: str) -> None:
+    """A page reader or the storage writer killed mid-sweep: its job is done again by its successor
+    (the writer stores only what it had not committed), and the sweep ends as an undisturbed one."""
     hit, clean = _two_databases(tmp_path, sites, "hit")
     proc = _sweep_until(hit, 1, subprocess.PIPE)
-    first = _readers_of(proc.pid)
-    assert first, "the sweep reads its pages in worker processes"
+    first = _children_named(proc.pid, worker)
+    assert first, f"the sweep has a {worker} process"
     os.kill(first[0], signal.SIGKILL)
     _, stderr = proc.communicate(timeout=180)
     assert proc.returncode == 0, stderr
     assert "a new one takes its place" in stderr
+    assert "Error processing" not in stderr and "IntegrityError" not in stderr, stderr
     assert len(_done_units(hit)) == len(sites)
 
     assert patuh(clean, "sweep").returncode == 0
-    assert _result(hit) == _result(clean)  # the killed worker's pages were read again by its successor
+    assert _result(hit) == _result(clean)
+    assert _pages_per_unit(hit) == _pages_per_unit(clean)
+
+
+def test_a_page_batch_written_twice_is_stored_once(tmp_path: Path) -> None:
+    """What the storage writer does when a job it committed is asked of it again (it died before
+    answering): the pages it stored stand, the others of the batch are stored, nothing twice."""
+    from datetime import UTC, datetime
+
+    from crawler.pipelines import _write_pages
+    from storage import repo
+    from storage.db import get_engine, session
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    when = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+
+    def row(n: int) -> dict[str, object]:
+        return {"url": f"http://127.0.0.1:1/p{n}", "status": 200, "kind": "html", "sha256": f"{n:064x}",
+                "size": 1, "depth": 1, "fetched_at": when, "document": "{}"}
+
+    with session(engine) as s:
+        unit, _ = repo.upsert_unit(s, name="Puskesmas", kind="puskesmas", region="Kota", url="http://127.0.0.1:1/")
+        assert unit.id is not None
+        first, second = (repo.create_sweep(s, "sweep", {}) for _ in range(2))
+        assert first.id is not None and second.id is not None
+        old = repo.start_visit(s, first.id, unit.id)
+        new = repo.start_visit(s, second.id, unit.id)
+        assert old.id is not None and new.id is not None
+        old_ids = repo.add_pages(s, old.id, [row(n) for n in range(4)])
+        reuse = [(pid, {"url": f"http://127.0.0.1:1/p{n}", "reused": "304"}) for n, pid in enumerate(old_ids)]
+        _write_pages(s, new.id, [row(10)], reuse[:2])
+        _write_pages(s, new.id, [row(10), row(11)], reuse)  # asked again, with more
+        urls = sorted(p.url for p in repo.pages_for_visit(s, new.id))
+    assert urls == sorted([f"http://127.0.0.1:1/p{n}" for n in (0, 1, 2, 3, 10, 11)])
