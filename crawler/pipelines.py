@@ -2,8 +2,9 @@
 
 Extraction and judgement run in a worker process (`crawler.workers`); this pipeline only awaits
 them and writes rows. Nothing is kept per unit beyond its unwritten batch, so memory follows the
-number of units crawling at once, not the size of the sweep. Rows are written by one storage thread,
-in the order they were handed over: the reactor goes on fetching and feeding the workers meanwhile.
+number of units crawling at once, not the size of the sweep. Rows are written by one storage writer
+(a process of its own, or a thread with PATUH_STORAGE_PROCESS=0), in the order they were handed over:
+the reactor goes on fetching and feeding the workers meanwhile.
 """
 
 from __future__ import annotations
@@ -181,7 +182,13 @@ class StoragePipeline:
         # own by default, whose SQLAlchemy work does not compete with the reactor for the GIL (a
         # re-sweep is bound by the reactor process alone), else a thread (PATUH_STORAGE_PROCESS=0)
         self.storage_process: ProcessPool | None = ProcessPool(1, "patuh-store") if storage_process else None
-        self.storage = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patuh-storage")
+        self._thread: ThreadPoolExecutor | None = None  # the storage thread, when there is no process
+
+    @property
+    def storage(self) -> ThreadPoolExecutor:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patuh-storage")
+        return self._thread
 
     async def _stored(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn(session, *args)` in a session of the storage writer and await its result."""
@@ -385,12 +392,12 @@ class StoragePipeline:
 
     def close_spider(self) -> None:
         try:
-            for unit in set(self.rows) | set(self.reuse):
+            if self._thread is not None:  # its earlier writes first
+                self._thread.shutdown(wait=True)
+            for unit in set(self.rows) | set(self.reuse):  # the reactor has stopped: written from here
                 rows, reuse = self.rows.pop(unit, []), self.reuse.pop(unit, [])
-                self.storage.submit(in_session, self.db_url, _write_pages, self.visits[unit], rows, reuse,
-                                    self._archive_root).result()
+                in_session(self.db_url, _write_pages, self.visits[unit], rows, reuse, self._archive_root)
         finally:
-            self.storage.shutdown(wait=True)
             if self.storage_process is not None:
                 self.storage_process.shutdown(timeout=60)
             if self.archive is not None:
