@@ -422,6 +422,19 @@ def child_figures(run: ChildRun, pages: int, first: float | None, last: float | 
     }
 
 
+def warm_farm(farm: farmlib.Farm) -> float:
+    """Read every file of the farm once, so that nginx serves it from the page cache: this machine's
+    kernel reclaims cold file pages (DAMON), and a spider whose pages nginx first reads from disk
+    waits on them (the bare spider was 0.70-0.87 cores busy with ~80 s of iowait). Seconds taken."""
+    t = time.monotonic()
+    for path in (farm.root / "sites").rglob("*"):
+        if path.is_file():
+            with path.open("rb") as fh:
+                while fh.read(1 << 20):
+                    pass
+    return time.monotonic() - t
+
+
 def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[str, str], patuh: list[str],
                marks: list[int], do_resweep: bool) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"patuh-bench-{n}-"))
@@ -437,6 +450,7 @@ def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[s
     if not args.no_bare:
         print(f"[{n} sites] bare spider ...", file=sys.stderr, flush=True)
         bare_json, bare_prog = work / "bare.json", work / "bare.progress"
+        result["farm_warm_s_bare"] = round(warm_farm(farm), 1)
         run = run_child(f"bare-{n}", [sys.executable, str(HERE / "bare_spider.py"), "--units", str(units), "--out",
                                       str(bare_json), "--progress", str(bare_prog), *overrides],
                         cwd=work, env=env, timeout=args.timeout, logdir=work, progress=bare_progress(bare_prog))
@@ -459,6 +473,7 @@ def bench_size(n: int, farm: farmlib.Farm, args: argparse.Namespace, env: dict[s
     for key, what in sweeps:
         print(f"[{n} sites] patuh {what} ...", file=sys.stderr, flush=True)
         floor = last_sweep_id(db_file)
+        result[f"farm_warm_s_{key}"] = round(warm_farm(farm), 1)
         cmd = [*patuh, "sweep", "--db", db_url, *overrides]
         run = run_child(f"{key}-{n}", cmd, cwd=work, env=env, timeout=args.timeout, logdir=work,
                         progress=patuh_progress(db_file, floor), cap=args.cap)
