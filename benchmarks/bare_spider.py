@@ -154,7 +154,8 @@ class BareSpider(scrapy.Spider):
         # not meta["depth"]: Scrapy's DepthMiddleware overwrites that with the depth of whichever response
         # the request was yielded from, which is not the link's depth here
         depth = int(response.meta["link_depth"])
-        if isinstance(response, TextResponse) and b"html" in response.headers.get(b"Content-Type", b"html").lower():
+        ctype = response.headers.get(b"Content-Type", b"html") or b""
+        if isinstance(response, TextResponse) and b"html" in ctype.lower():
             self.kinds["html"] += 1
             if depth < self.limits["max_depth"] and host_of(response.url) == state.host:
                 for href in response.css("a::attr(href)").getall():

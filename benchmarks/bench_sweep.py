@@ -114,7 +114,8 @@ def _on_signal(signum: int, _frame: Any) -> None:
 
 
 def _descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
+    out: list[int] = []
+    todo = [pid]
     while todo and len(out) < 1000:
         p = todo.pop()
         out.append(p)

@@ -397,8 +397,8 @@ def _choose_site(number: int, pages: int, seed: int, port: int) -> tuple[Site, r
         days.append(days[-1] - timedelta(days=rng.randint(2, 9)))
     n_posts = 0
     for p in range(remaining, -1, -1):
-        months = len({(d.year, d.month) for d in days[:p]})
-        if p + max(0, -(-p // 5) - 1) + months <= remaining:
+        n_months = len({(d.year, d.month) for d in days[:p]})
+        if p + max(0, -(-p // 5) - 1) + n_months <= remaining:
             n_posts = p
             break
     posts = []
