@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -131,21 +131,15 @@ def _finish_unchanged(s: Any, visit_id: int, rows: list[dict[str, Any]], reuse: 
     if not repo.carry_judgement(s, visit_id, rule_versions, reachable=done.reachable, https=done.https,
                                 error=done.error, pages_fetched=done.pages_fetched, errors=done.errors):
         return None
-    if not shots:
-        return {}
-    return _evidence_to_shoot([{"status": "present", "evidence": [
-        {"url": url, "kind": kind, "sha256": sha} for url, kind, sha in repo.unshot_evidence(s, visit_id)]}])
+    return _to_shoot(repo.unshot_evidence(s, visit_id)) if shots else {}
 
 
-def _evidence_to_shoot(verdicts: list[dict[str, Any]]) -> dict[str, str]:
-    """URL -> body SHA-256 of every web page that carries evidence of a present finding."""
+def _to_shoot(evidence: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+    """URL -> body SHA-256 of the web pages among evidence of present findings (url, kind, sha256)."""
     wanted: dict[str, str] = {}
-    for v in verdicts:
-        if v["status"] != "present":
-            continue
-        for h in v["evidence"]:
-            if h["kind"] in ("html", "js", "link") and h["sha256"] and not h["url"].lower().endswith(".pdf"):
-                wanted.setdefault(h["url"], h["sha256"])
+    for url, kind, sha in evidence:
+        if kind in ("html", "js", "link") and sha and not url.lower().endswith(".pdf"):
+            wanted.setdefault(url, sha)
     return wanted
 
 
@@ -337,7 +331,8 @@ class StoragePipeline:
             verdicts, index = await self._decide(visit_id, hits)
         await self._stored(save_verdicts, visit_id, verdicts, item, index)
         if self.screenshots:
-            await self._request_screenshots(visit_id, _evidence_to_shoot(verdicts))
+            present = (h for v in verdicts if v["status"] == "present" for h in v["evidence"])
+            await self._request_screenshots(visit_id, _to_shoot((h["url"], h["kind"], h["sha256"]) for h in present))
 
     async def _decide(self, visit_id: int, hits: dict[str, list[Hit]]
                       ) -> tuple[list[dict[str, Any]], list[tuple[int, str, str, str, bool]]]:

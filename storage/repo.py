@@ -61,6 +61,11 @@ def _page_table() -> Any:
     return Page.__table__  # type: ignore[attr-defined]
 
 
+def _has_document(t: Any) -> Any:
+    """The page holds a document, or stands for an earlier page's (`reused_from`)."""
+    return t.c.document.is_not(None) | t.c.reused_from.is_not(None)
+
+
 def url_sha256(url: str) -> str:
     """The hex SHA-256 of a URL (the key that makes ``Page`` unique within a visit)."""
     return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
@@ -498,21 +503,29 @@ def save_judgement(
             ]
             if evidence:
                 s.exec(insert(Evidence), params=evidence)
-        visit.reachable = reachable
-        visit.https = https
-        visit.error = clean_text(error) if error is not None else None
-        visit.pages_fetched = pages_fetched
-        visit.documents = _dumps(documents)
-        visit.errors = errors
-        visit.score = score
-        visit.grade = grade
-        visit.zone = zone
-        visit.status = status
-        visit.finished_at = utcnow()
+        _finish_visit(visit, reachable=reachable, https=https, error=error, pages_fetched=pages_fetched,
+                      documents=documents, errors=errors, score=score, grade=grade, zone=zone, status=status)
         s.commit()
     except BaseException:
         s.rollback()
         raise
+
+
+def _finish_visit(visit: Visit, *, reachable: bool, https: bool, error: str | None, pages_fetched: int,
+                  documents: Mapping[str, int], errors: int, score: float | None, grade: str | None,
+                  zone: str | None, status: str) -> None:
+    """Set a judged visit's outcome fields and its end time (the caller commits)."""
+    visit.reachable = reachable
+    visit.https = https
+    visit.error = clean_text(error) if error is not None else None
+    visit.pages_fetched = pages_fetched
+    visit.documents = _dumps(documents)
+    visit.errors = errors
+    visit.score = score
+    visit.grade = grade
+    visit.zone = zone
+    visit.status = status
+    visit.finished_at = utcnow()
 
 
 def findings_for_visit(s: Session, visit_id: int) -> list[tuple[Finding, list[Evidence]]]:
@@ -590,8 +603,7 @@ def previous_pages_of(s: Session, unit_ids: Iterable[int], before_sweep_id: int
     rows = conn.execute(
         sa_select(pt.c.visit_id, pt.c.id, pt.c.url, pt.c.reused_from, pt.c.etag, pt.c.last_modified, pt.c.sha256,
                   pt.c.kind, pt.c.depth, pt.c.fetched_at, pt.c.reused, pt.c.warc_record)
-        .where(pt.c.visit_id.in_(list(unit_of)), pt.c.error.is_(None),
-               pt.c.document.is_not(None) | pt.c.reused_from.is_not(None))
+        .where(pt.c.visit_id.in_(list(unit_of)), pt.c.error.is_(None), _has_document(pt))
         .order_by(pt.c.id)
     ).all()
     out: dict[int, dict[str, dict[str, Any]]] = {unit: {} for unit in unit_of.values()}
@@ -667,16 +679,11 @@ def carry_judgement(s: Session, visit_id: int, rule_versions: Mapping[str, int],
                          .join(new_f, (new_f.c.visit_id == visit_id) & (new_f.c.indicator == old_f.c.indicator)))
             .where(old_f.c.visit_id == before.id).order_by(et.c.id)))
         kinds = conn.execute(
-            sa_select(pt.c.kind, func.count()).where(
-                pt.c.visit_id == visit_id, pt.c.document.is_not(None) | pt.c.reused_from.is_not(None))
+            sa_select(pt.c.kind, func.count()).where(pt.c.visit_id == visit_id, _has_document(pt))
             .group_by(pt.c.kind)).all()
-        visit.reachable, visit.https = reachable, https
-        visit.error = clean_text(error) if error is not None else None
-        visit.pages_fetched, visit.errors = pages_fetched, errors
-        visit.documents = _dumps(dict(sorted((str(k), int(n)) for k, n in kinds)))
-        visit.score, visit.grade, visit.zone = before.score, before.grade, before.zone
-        visit.status = "done"
-        visit.finished_at = utcnow()
+        _finish_visit(visit, reachable=reachable, https=https, error=error, pages_fetched=pages_fetched,
+                      documents={str(k): int(n) for k, n in kinds}, errors=errors, score=before.score,
+                      grade=before.grade, zone=before.zone, status="done")
         s.add(visit)
         s.commit()
     except BaseException:
@@ -726,7 +733,7 @@ def visit_page_index(s: Session, visit_id: int) -> list[tuple[int, str, str, str
     """(id, url, final_url, kind, has a document) of every page of a visit, without their text."""
     with_doc = set(
         s.exec(select(Page.id).where(col(Page.visit_id) == visit_id,
-                                     col(Page.document).is_not(None) | col(Page.reused_from).is_not(None))).all()
+                                     _has_document(_page_table()))).all()
     )
     rows = s.exec(
         select(Page.id, Page.url, Page.final_url, Page.kind)
